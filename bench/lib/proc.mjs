@@ -1,0 +1,72 @@
+// Child-process bookkeeping: every process the bench starts is registered here,
+// so that it is killed on normal exit, on error and on SIGINT/SIGTERM.
+import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+
+const children = new Set()
+
+/** spawn() and remember the child until it exits. */
+export function start(cmd, args, options = {}) {
+  const child = spawn(cmd, args, options)
+  children.add(child)
+  child.on("exit", () => children.delete(child))
+  child.on("error", () => children.delete(child))
+  return child
+}
+
+/** Resolves with { code, signal } once the child has exited and its stdio is closed. */
+export function exited(child) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode })
+  }
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => resolve({ code, signal }))
+    child.on("error", (err) => resolve({ code: null, signal: null, error: err }))
+  })
+}
+
+/** Collects a child's stdout as a string (for curl -w output). */
+export function collectStdout(child) {
+  let out = ""
+  child.stdout.setEncoding("utf8")
+  child.stdout.on("data", (d) => { out += d })
+  return () => out
+}
+
+export function kill(child, signal = "SIGTERM") {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+}
+
+/** Kills every child still running: SIGTERM, then SIGKILL for the ones that ignore it. */
+export async function killAll(graceMs = 2000) {
+  const alive = [...children]
+  alive.forEach((c) => kill(c))
+  const deadline = Date.now() + graceMs
+  while (children.size > 0 && Date.now() < deadline) await sleep(50)
+  children.forEach((c) => kill(c, "SIGKILL"))
+}
+
+/** Synchronous last resort for process 'exit'. */
+function killAllNow() {
+  children.forEach((c) => kill(c, "SIGKILL"))
+}
+
+export function installCleanup() {
+  process.on("exit", killAllNow)
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.on(sig, async () => {
+      console.error(`\n${sig}: stopping all child processes`)
+      await killAll(1000)
+      process.exit(130)
+    })
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** Resident set size of a process in MB (10^6 bytes), from /proc/<pid>/status VmRSS. */
+export function rssMB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const kB = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1])
+  return (kB * 1024) / 1e6
+}

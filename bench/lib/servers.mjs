@@ -1,0 +1,153 @@
+// The three servers under test. Each one runs as one child process bound to 127.0.0.1,
+// started once per bench. Output goes to a log file; stderr's tail is kept for the report.
+import { createWriteStream, existsSync } from "node:fs"
+import net from "node:net"
+import { join } from "node:path"
+import { exited, kill, rssMB, sleep, start } from "./proc.mjs"
+
+const HOST = "127.0.0.1"
+
+export const SERVERS = {
+  raw: {
+    label: "raw relay",
+    command: (root) => [process.execPath, [join(root, "bench/raw-relay.mjs"), "0"]],
+    ready: /^listening (http:\/\/\S+)/,
+    pipePath: (name) => `/${name}`,
+  },
+  piping: {
+    label: "piping-server 1.12.9",
+    // Its CLI cannot report the port it got from --http-port 0, so we pick a free one first.
+    needsPort: true,
+    command: (root, port) => [
+      process.execPath,
+      [join(root, "node_modules/.bin/piping-server"), "--host", HOST, "--http-port", String(port)],
+    ],
+    ready: /Listen HTTP on/,
+    pipePath: (name) => `/${name}`,
+  },
+  pipe: {
+    label: "pipe (ours)",
+    command: (root) => [process.execPath, [join(root, "dist/main.js"), "server", "--host", HOST, "--port", "0"]],
+    requires: "dist/main.js",
+    ready: /^pipe listening on (http:\/\/\S+)/,
+    pipePath: (name) => `/api/v1/pipe/${name}`,
+  },
+}
+
+/** Throws before anything is started if a server's entry point is missing. */
+export function checkPrerequisites(keys, root) {
+  for (const key of keys) {
+    const def = SERVERS[key]
+    if (def.requires && !existsSync(join(root, def.requires))) {
+      throw new Error(`${def.label}: ${def.requires} is missing (run \`npm run build\`, or set BENCH_SERVERS=raw,piping)`)
+    }
+  }
+}
+
+/** Asks the kernel for a free loopback port (tiny race with the server that will bind it; fine here). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once("error", reject)
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Resolves once a TCP connection to host:port succeeds, retrying a bounded number of times. */
+async function waitForTcp(port, attempts = 100) {
+  for (let i = 0; i < attempts; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, HOST, () => { s.destroy(); resolve(true) })
+      s.on("error", () => resolve(false))
+    })
+    if (ok) return
+    await sleep(100)
+  }
+  throw new Error(`nothing is listening on ${HOST}:${port}`)
+}
+
+/** Tees a child's output to a log file and calls onLine for every complete line. */
+function watchOutput(stream, log, onLine) {
+  let partial = ""
+  stream.setEncoding("utf8")
+  stream.on("data", (chunk) => {
+    log.write(chunk)
+    const lines = (partial + chunk).split("\n")
+    partial = lines.pop()
+    lines.forEach(onLine)
+  })
+}
+
+const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, "")
+
+/** Waits for the server's readiness line; returns the regex match. */
+function waitForReady(child, def, stdoutLines, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no readiness line within ${timeoutMs} ms`)), timeoutMs)
+    stdoutLines.add((line) => {
+      const m = def.ready.exec(stripAnsi(line))
+      if (m) { clearTimeout(timer); resolve(m) }
+    })
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`exited before it was ready (code ${code}, signal ${signal})`))
+    })
+  })
+}
+
+/**
+ * Starts one server. Returns a handle:
+ * { key, label, pid, baseUrl, url(name, n), alive(), stderrTail, logFile, stop() }
+ */
+export async function startServer(key, { root, logDir, timeoutMs = 20000 }) {
+  const def = SERVERS[key]
+  checkPrerequisites([key], root)
+  const port = def.needsPort ? await freePort() : undefined
+  const [cmd, args] = def.command(root, port)
+  const child = start(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+  const logFile = join(logDir, `${key}.log`)
+  const log = createWriteStream(logFile)
+  const stderrTail = []
+  const stdoutLines = new Set()
+  watchOutput(child.stdout, log, (line) => stdoutLines.forEach((f) => f(line)))
+  watchOutput(child.stderr, log, (line) => {
+    stderrTail.push(line)
+    if (stderrTail.length > 20) stderrTail.shift()
+  })
+  let exit = null
+  child.once("exit", (code, signal) => { exit = { code, signal } })
+
+  const match = await waitForReady(child, def, stdoutLines, timeoutMs)
+  const baseUrl = def.needsPort ? `http://${HOST}:${port}` : match[1].replace(/\/$/, "")
+  const { hostname, port: actualPort } = new URL(baseUrl)
+  if (hostname !== HOST) throw new Error(`${def.label} listens on ${hostname}, expected ${HOST}`)
+  await waitForTcp(Number(actualPort))
+
+  return {
+    key,
+    label: def.label,
+    pid: child.pid,
+    startRss: rssMB(child.pid),
+    baseUrl,
+    logFile,
+    stderrTail,
+    url: (name, n) => `${baseUrl}${def.pipePath(name)}${n > 1 ? `?n=${n}` : ""}`,
+    alive: () => exit === null,
+    exitInfo: () => exit,
+    /** SIGTERM, then SIGKILL after graceMs. Resolves with how it ended, e.g. "SIGTERM after 12 ms". */
+    async stop(graceMs = 3000) {
+      if (exit) return `had already exited (${JSON.stringify(exit)})`
+      const t0 = Date.now()
+      let how = "SIGTERM"
+      kill(child)
+      const timer = setTimeout(() => { how = `SIGKILL (still running ${graceMs} ms after SIGTERM)`; kill(child, "SIGKILL") }, graceMs)
+      await exited(child)
+      clearTimeout(timer)
+      await new Promise((r) => log.end(r))
+      return `${how}, exited after ${Date.now() - t0} ms`
+    },
+  }
+}

@@ -1,0 +1,280 @@
+// pipe benchmark: raw Node relay vs piping-server vs pipe, side by side, on 127.0.0.1 only.
+//   1. throughput: 2 GiB `head -c 2G /dev/zero | curl -T -` -> server -> `curl -o /dev/null`
+//   2. fan-out: one sender, n=4 receivers, 1 GiB
+//   3. slow receiver: server RSS while a `curl --limit-rate 5M` receiver holds back a 2 GiB sender
+//   4. a Markdown summary for the README
+// Usage: npm run bench   (or: node bench/run.mjs after `npm run build`)
+// Env: BENCH_ROUNDS (5), BENCH_BYTES (2G), BENCH_FANOUT_ROUNDS (3), BENCH_FANOUT_BYTES (1G), BENCH_FANOUT_N (4),
+//      BENCH_SLOW_SECONDS (5), BENCH_SLOW_RATE (5M), BENCH_SERVERS (raw,piping,pipe), BENCH_SLOW_SERVERS (same)
+// Smoke run: BENCH_ROUNDS=1 BENCH_BYTES=64M BENCH_FANOUT_ROUNDS=1 BENCH_FANOUT_BYTES=32M BENCH_SLOW_SECONDS=2 node bench/run.mjs
+import { execFileSync } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import os from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { receive, sendZeros, transfer } from "./lib/curl.mjs"
+import { exited, installCleanup, kill, killAll, rssMB, sleep } from "./lib/proc.mjs"
+import { fmt, humanBytes, markdownTable, mbps, median, parseBytes, ratio, signed, textTable } from "./lib/report.mjs"
+import { SERVERS, checkPrerequisites, startServer } from "./lib/servers.mjs"
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..")
+
+function readConfig(env = process.env) {
+  const list = (v, dflt) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean)
+  const servers = list(env.BENCH_SERVERS, "raw,piping,pipe")
+  for (const key of servers) if (!SERVERS[key]) throw new Error(`unknown server "${key}" in BENCH_SERVERS`)
+  return {
+    servers,
+    rounds: Number(env.BENCH_ROUNDS ?? 5),
+    bytes: parseBytes(env.BENCH_BYTES ?? "2G"),
+    fanoutRounds: Number(env.BENCH_FANOUT_ROUNDS ?? 3),
+    fanoutBytes: parseBytes(env.BENCH_FANOUT_BYTES ?? "1G"),
+    fanoutN: Number(env.BENCH_FANOUT_N ?? 4),
+    slowSeconds: Number(env.BENCH_SLOW_SECONDS ?? 5),
+    slowRate: env.BENCH_SLOW_RATE ?? "5M",
+    slowBytes: parseBytes(env.BENCH_SLOW_BYTES ?? "2G"),
+    slowServers: list(env.BENCH_SLOW_SERVERS, servers.join(",")).filter((k) => servers.includes(k)),
+  }
+}
+
+/** Generous per-transfer time limit: 20 MB/s worst case plus 30 s. */
+const maxTimeFor = (bytes) => Math.ceil(bytes / 20e6 + 30)
+
+function machine() {
+  const run = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: "utf8" }).trim() } catch { return "?" } }
+  return {
+    nproc: run("nproc", []),
+    cpu: os.cpus()[0]?.model ?? "?",
+    node: process.version,
+    curl: run("curl", ["--version"]).split(" ").slice(0, 2).join(" "),
+    os: `${os.type()} ${os.release()}`,
+    date: new Date().toISOString().slice(0, 10),
+  }
+}
+
+const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(" ")
+
+// ---------------------------------------------------------------- results bookkeeping
+
+/** Per server: a list of MB/s figures and a list of failure descriptions. */
+function newResults(servers) {
+  return Object.fromEntries(servers.map((s) => [s.key, { runs: [], failures: [] }]))
+}
+
+function record(results, server, label, outcome) {
+  const r = results[server.key]
+  if (outcome.problems.length === 0) {
+    r.runs.push(outcome.mbps)
+    console.log(`  ${label}  ${server.key.padEnd(6)}  ${fmt(outcome.mbps).padStart(5)} MB/s  (${fmt(outcome.ms / 1000, 2)} s)`)
+  } else {
+    r.failures.push(`${label}: ${outcome.problems.join("; ")}`)
+    console.log(`  ${label}  ${server.key.padEnd(6)}  FAILED: ${outcome.problems.join("; ")}`)
+  }
+}
+
+/** One timed transfer, or a failure if the server process is gone. */
+async function measure(server, name, bytes, n) {
+  if (!server.alive()) return { problems: [`server not running (${JSON.stringify(server.exitInfo())})`] }
+  const r = await transfer(server, name, bytes, { n, maxTimeS: maxTimeFor(bytes) })
+  return { ...r, mbps: mbps(n * bytes, r.ms) }
+}
+
+/** Rounds of transfers, alternating servers inside each round so drift hits all alike. */
+async function rounds(servers, { rounds, bytes, n, tag }) {
+  const results = newResults(servers)
+  for (let round = 1; round <= rounds; round++) {
+    for (const server of servers) {
+      const name = `bench-${tag}-${round}-${server.key}-${process.pid}`
+      record(results, server, `round ${round}/${rounds}`, await measure(server, name, bytes, n))
+      await sleep(200)
+    }
+  }
+  return results
+}
+
+function summaryRows(servers, results) {
+  const med = (key) => median(results[key]?.runs ?? [])
+  return servers.map((s) => {
+    const r = results[s.key]
+    const m = med(s.key)
+    return {
+      key: s.key,
+      label: s.label,
+      runs: `${r.runs.length}${r.failures.length ? ` (+${r.failures.length} failed)` : ""}`,
+      median: m,
+      vsRaw: ratio(m, med("raw")),
+      vsPiping: ratio(m, med("piping")),
+      spread: r.runs.length ? `${fmt(Math.min(...r.runs))}–${fmt(Math.max(...r.runs))}` : "–",
+    }
+  })
+}
+
+function printSummary(title, rows) {
+  console.log(`\n${title}`)
+  console.log(
+    textTable(
+      ["server", "runs", "median MB/s", "min–max", "vs raw", "vs piping-server"],
+      rows.map((r) => [r.label, r.runs, fmt(r.median), r.spread, r.vsRaw, r.vsPiping]),
+    ),
+  )
+}
+
+// ---------------------------------------------------------------- phases
+
+async function warmUp(servers, bytes) {
+  console.log(`\nWarm-up: one ${humanBytes(bytes)} transfer per server (not counted)`)
+  const results = newResults(servers)
+  for (const server of servers) {
+    record(results, server, "warm-up", await measure(server, `bench-warmup-${server.key}-${process.pid}`, bytes, 1))
+  }
+  return results
+}
+
+/** Samples VmRSS at t = 1..seconds while a rate-limited receiver holds back a fast sender. */
+async function slowReceiver(server, cfg) {
+  const name = `bench-slow-${server.key}-${process.pid}`
+  const url = server.url(name, 1)
+  await sleep(1000) // let the previous phase settle
+  const baseline = rssMB(server.pid)
+  // Both curls stop themselves shortly after the last sample, so that -w still reports their byte counts.
+  const maxTimeS = cfg.slowSeconds + 0.3
+  const t0 = Date.now()
+  const receiver = receive(url, { maxTimeS, extraArgs: ["--limit-rate", cfg.slowRate] })
+  const sender = sendZeros(url, cfg.slowBytes, { maxTimeS })
+  const samples = []
+  for (let i = 1; i <= cfg.slowSeconds; i++) {
+    await sleep(t0 + i * 1000 - Date.now())
+    samples.push(server.alive() ? rssMB(server.pid) : NaN)
+  }
+  const stopper = setTimeout(() => [receiver.child, sender.child, sender.head].forEach((c) => kill(c)), 2000)
+  const [s, r] = await Promise.all([sender.done, receiver.done])
+  clearTimeout(stopper)
+  await Promise.all([receiver.child, sender.child, sender.head].map(exited))
+  await sleep(1000)
+  const after = server.alive() ? rssMB(server.pid) : NaN
+  const peak = Math.max(...samples)
+  return { baseline, samples, peak, growth: peak - baseline, after, received: r.bytes, sent: s.bytes }
+}
+
+async function slowReceivers(servers, cfg) {
+  console.log(`\nSlow receiver: sender pushes ${humanBytes(cfg.slowBytes)}, receiver --limit-rate ${cfg.slowRate} for ${cfg.slowSeconds} s`)
+  const out = {}
+  for (const server of servers) {
+    if (!server.alive()) { out[server.key] = null; continue }
+    out[server.key] = await slowReceiver(server, cfg)
+    const o = out[server.key]
+    console.log(`  ${server.key.padEnd(6)}  RSS ${fmt(o.baseline)} -> ${o.samples.map((x) => fmt(x)).join(" ")} MB`)
+  }
+  return out
+}
+
+function printSlow(servers, slow, cfg) {
+  console.log(`\nSlow receiver RSS (MB = 10^6 B; receiver --limit-rate ${cfg.slowRate}, ${cfg.slowSeconds} s)`)
+  const secs = Array.from({ length: cfg.slowSeconds }, (_, i) => `t=${i + 1}s`)
+  const rows = servers.filter((s) => slow[s.key]).map((s) => {
+    const o = slow[s.key]
+    const mb = (b) => (Number.isFinite(b) ? fmt(b / 1e6, 1) : "–")
+    return [s.label, fmt(o.baseline), ...o.samples.map((x) => fmt(x)), fmt(o.peak), signed(o.growth),
+      fmt(o.after), mb(o.received), mb(o.sent), mb(o.sent - o.received)]
+  })
+  console.log(textTable(
+    ["server", "baseline", ...secs, "peak", "growth", "1 s after", "recv MB", "sent MB*", "sender ahead MB"], rows))
+  console.log("  * sent = curl's size_upload, which includes the chunked-encoding framing (~0.02%)")
+}
+
+// ---------------------------------------------------------------- report
+
+function printMarkdown(servers, thr, fan, slow, cfg, m) {
+  const thrRows = Object.fromEntries(summaryRows(servers, thr).map((r) => [r.key, r]))
+  const fanRows = Object.fromEntries(summaryRows(servers, fan).map((r) => [r.key, r]))
+  const header = [
+    "server",
+    `throughput MB/s (median of ${cfg.rounds} × ${humanBytes(cfg.bytes)})`,
+    "vs raw",
+    "vs piping-server",
+    `fan-out n=${cfg.fanoutN} aggregate MB/s (median of ${cfg.fanoutRounds} × ${humanBytes(cfg.fanoutBytes)})`,
+    "vs raw",
+    "RSS at start",
+    `slow-receiver RSS growth (${cfg.slowSeconds} s at ${cfg.slowRate}/s)`,
+  ]
+  const rows = servers.map((s) => [
+    s.key === "pipe" ? `**${s.label}**` : s.label,
+    fmt(thrRows[s.key].median), thrRows[s.key].vsRaw, thrRows[s.key].vsPiping,
+    fmt(fanRows[s.key].median), fanRows[s.key].vsRaw,
+    `${fmt(s.startRss)} MB`,
+    slow[s.key] ? `${signed(slow[s.key].growth)} MB (peak ${fmt(slow[s.key].peak)} MB)` : "–",
+  ])
+  console.log("\n## Benchmark (Markdown)\n")
+  console.log(markdownTable(header, rows))
+  console.log(
+    `\nMachine: ${m.nproc} vCPU (${m.cpu}), ${m.os}, Node ${m.node}, ${m.curl}; loopback 127.0.0.1; ` +
+      `MB = 10^6 bytes; measured ${m.date} with \`npm run bench\`.`,
+  )
+}
+
+/** Stops every server that is still running; returns { key: "how it stopped" }. */
+async function stopAll(servers) {
+  const running = servers.filter((s) => s.alive())
+  const hows = await Promise.all(running.map((s) => s.stop()))
+  return Object.fromEntries(running.map((s, i) => [s.key, hows[i]]))
+}
+
+function printObservations(servers, phases, stops) {
+  console.log("\nObservations")
+  for (const s of servers) {
+    const failures = phases.flatMap(([phase, res]) => (res[s.key]?.failures ?? []).map((f) => `${phase} ${f}`))
+    console.log(`  ${s.label}: ${failures.length} failed transfer(s); RSS at start ${fmt(s.startRss)} MB; ` +
+      `stopped by ${stops[s.key] ?? `nothing: it had exited earlier (${JSON.stringify(s.exitInfo())})`}; log ${s.logFile}`)
+    failures.forEach((f) => console.log(`    - ${f}`))
+    if (s.stderrTail.length) console.log(`    stderr (last ${s.stderrTail.length} lines):\n      ${s.stderrTail.join("\n      ")}`)
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  installCleanup()
+  const cfg = readConfig()
+  checkPrerequisites(cfg.servers, ROOT)
+  const m = machine()
+  const logDir = mkdtempSync(join(os.tmpdir(), "pipe-bench-"))
+  console.log(`pipe bench — ${m.date}, ${m.nproc} vCPU (${m.cpu}), Node ${m.node}, ${m.curl}`)
+  console.log(`servers: ${cfg.servers.join(", ")}; server logs in ${logDir}; load average ${loadavg()}`)
+
+  const servers = []
+  try {
+    for (const key of cfg.servers) {
+      const s = await startServer(key, { root: ROOT, logDir })
+      servers.push(s)
+      console.log(`  started ${s.label} (pid ${s.pid}) at ${s.baseUrl}`)
+    }
+    const warm = await warmUp(servers, Math.min(cfg.bytes, 256 * 2 ** 20))
+
+    console.log(`\n1. Throughput: ${cfg.rounds} rounds × ${humanBytes(cfg.bytes)}, one sender -> one receiver`)
+    const thr = await rounds(servers, { rounds: cfg.rounds, bytes: cfg.bytes, n: 1, tag: "thr" })
+    printSummary(`Throughput (${humanBytes(cfg.bytes)}, MB = 10^6 B)`, summaryRows(servers, thr))
+
+    console.log(`\n2. Fan-out: ${cfg.fanoutRounds} rounds × ${humanBytes(cfg.fanoutBytes)} to n=${cfg.fanoutN} receivers`)
+    const fan = await rounds(servers, { rounds: cfg.fanoutRounds, bytes: cfg.fanoutBytes, n: cfg.fanoutN, tag: "fan" })
+    printSummary(`Fan-out n=${cfg.fanoutN} (aggregate delivered MB/s = ${cfg.fanoutN} × ${humanBytes(cfg.fanoutBytes)} / wall time)`,
+      summaryRows(servers, fan))
+
+    const slowServers = servers.filter((s) => cfg.slowServers.includes(s.key))
+    const slow = await slowReceivers(slowServers, cfg)
+    printSlow(slowServers, slow, cfg)
+
+    printMarkdown(servers, thr, fan, slow, cfg, m)
+    console.log(`\nLoad average at the end: ${loadavg()} (1/5/15 min; other work on the box adds noise)`)
+    const stops = await stopAll(servers)
+    printObservations(servers, [["warm-up", warm], ["throughput", thr], ["fan-out", fan]], stops)
+  } finally {
+    await stopAll(servers)
+    await killAll()
+  }
+}
+
+main().catch(async (err) => {
+  console.error(`bench failed: ${err.message?.includes("is missing") ? err.message : (err.stack ?? err)}`)
+  await killAll()
+  process.exit(1)
+})

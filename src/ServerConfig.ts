@@ -1,0 +1,28 @@
+import { Context, Duration, Option } from "effect"
+
+/** Everything `pipe server` can be told (protocol §8); each has a flag and a `PIPE_*` variable. */
+export interface ServerSettings {
+  readonly host: string
+  readonly port: number
+  readonly maxSpectators: number
+  readonly spectatorTtl: Duration.Duration
+  readonly retention: Duration.Duration
+  readonly progressInterval: Duration.Duration
+  readonly maxReceivers: number
+  readonly maxPipes: number
+  readonly waitTimeout: Option.Option<Duration.Duration>
+}
+
+export class ServerConfig extends Context.Tag("pipe/ServerConfig")<ServerConfig, ServerSettings>() {}
+
+export const defaultSettings: ServerSettings = {
+  host: "0.0.0.0",
+  port: 8080,
+  maxSpectators: 50,
+  spectatorTtl: Duration.minutes(30),
+  retention: Duration.seconds(30),
+  progressInterval: Duration.millis(250),
+  maxReceivers: 256,
+  maxPipes: 10_000,
+  waitTimeout: Option.none()
+}

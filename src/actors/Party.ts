@@ -1,0 +1,38 @@
+import type { Deferred } from "effect"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { WaitTimedOut } from "../domain/PipeError.js"
+import type { Disposition } from "../http/ReceiverHeaders.js"
+
+/**
+ * A sender or receiver that has joined a path. The actor keeps it while it waits and hands it to the
+ * transfer; `settled` completes when the party's part is over (or fails when it waited too long).
+ */
+interface PartyBase {
+  readonly id: number
+  /** The receiver count this party asked for (`?n`). */
+  readonly n: number
+  /** The path as this client sent it, for the messages it reads. */
+  readonly path: string
+  readonly settled: Deferred.Deferred<void, WaitTimedOut>
+}
+
+export interface SenderParty extends PartyBase {
+  readonly role: "sender"
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  /** Expected byte count: `Content-Length` when the body is not multipart, else `?total`. */
+  readonly total: number | null
+}
+
+export interface ReceiverParty extends PartyBase {
+  readonly role: "receiver"
+  readonly res: ServerResponse
+  readonly disposition: Disposition
+}
+
+export type Party = SenderParty | ReceiverParty
+
+/** Writes a status line to a sender whose response is still open. */
+export const tellSender = (sender: SenderParty, line: string): void => {
+  if (!sender.res.writableEnded && !sender.res.destroyed) sender.res.write(line)
+}

@@ -1,0 +1,47 @@
+import { type Cause, Deferred, Effect, RcMap, Scope } from "effect"
+import type { PipeName } from "../domain/PipeName.js"
+import { TooManyPipes } from "../domain/PipeError.js"
+import type { TransferId } from "../domain/TransferId.js"
+import { ServerConfig } from "../ServerConfig.js"
+import type { PipeActor } from "./PipeActor.js"
+import { makePipeActor } from "./PipeActor.js"
+
+/**
+ * Path → actor. An actor exists while someone holds it: a handler for as long as its request runs, or the
+ * retention window after a transfer ends; when the last holder lets go its scope closes and it is gone.
+ * So an idle path costs nothing, and 100,000 distinct paths leave nothing behind.
+ */
+export class PipeRegistry extends Effect.Service<PipeRegistry>()("pipe/PipeRegistry", {
+  scoped: Effect.gen(function*() {
+    const settings = yield* ServerConfig
+    const registryScope = yield* Effect.scope
+    const self = yield* Deferred.make<RcMap.RcMap<PipeName, PipeActor, Cause.ExceededCapacityException>>()
+
+    /** Holds the path's actor for the retention window, then tells it the window is over. */
+    const retain = (name: PipeName) => (transferId: TransferId) =>
+      Deferred.await(self).pipe(
+        Effect.flatMap((actors) => RcMap.get(actors, name)),
+        Effect.flatMap((actor) => Effect.zipRight(Effect.sleep(settings.retention), actor.endRetention(transferId))),
+        Effect.scoped,
+        Effect.ignore,
+        Effect.forkIn(registryScope),
+        Effect.asVoid
+      )
+
+    const actors = yield* RcMap.make({
+      lookup: (name: PipeName) => makePipeActor(name, { settings, retain: retain(name) }),
+      capacity: settings.maxPipes
+    })
+    yield* Deferred.succeed(self, actors)
+
+    return {
+      /** The path's actor, held until the caller's scope closes; 503 when the server is full of pipes. */
+      acquire: (name: PipeName): Effect.Effect<PipeActor, TooManyPipes, Scope.Scope> =>
+        RcMap.get(actors, name).pipe(
+          Effect.catchTag("ExceededCapacityException", () => new TooManyPipes({ limit: settings.maxPipes }))
+        ),
+      /** Paths with a live actor right now. */
+      size: Effect.map(RcMap.keys(actors), (names) => names.length)
+    }
+  })
+}) {}

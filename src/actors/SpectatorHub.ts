@@ -1,0 +1,90 @@
+import { Effect, Metric, Option, Queue, Ref, Scope } from "effect"
+import { PipeMetrics } from "./PipeMetrics.js"
+import type { PipeEvent } from "../schema/PipeEvent.js"
+
+/** An event as published on a path: `id` increases per path and becomes the SSE `id:`. */
+export interface Stamped {
+  readonly id: number
+  readonly event: PipeEvent
+}
+
+/** One spectator's view of the hub. */
+export interface Subscription {
+  /** Waits for news, then returns everything pending in publication order. */
+  readonly take: Effect.Effect<ReadonlyArray<Stamped>>
+}
+
+interface Subscriber {
+  /** `state` and `done`: few per transfer, never dropped. */
+  readonly lossless: Queue.Queue<Stamped>
+  /** Only the newest `progress`: a spectator that reads slowly skips intermediate ones. */
+  readonly latestProgress: Ref.Ref<Option.Option<Stamped>>
+  /** A doorbell: at most one pending ring, so publishing never waits on a spectator. */
+  readonly bell: Queue.Queue<void>
+}
+
+/**
+ * Fans a path's events out to its spectators, out of the data path. Publishing costs O(spectators) and never
+ * blocks; each spectator holds at most one `progress` plus the `state`/`done` events it has not read yet, so
+ * a stalled spectator neither slows anyone nor grows memory with the transfer's length. (A plain sliding
+ * `PubSub` would bound memory too, but could drop a `state` or `done` for a slow reader.)
+ */
+export interface SpectatorHub {
+  readonly publish: (stamped: Stamped) => Effect.Effect<void>
+  readonly subscribe: Effect.Effect<Subscription, never, Scope.Scope>
+  readonly size: Effect.Effect<number>
+}
+
+const byId = (a: Stamped, b: Stamped) => a.id - b.id
+
+export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function*() {
+  const subscribers = yield* Ref.make<ReadonlySet<Subscriber>>(new Set())
+
+  const publish = (stamped: Stamped) =>
+    Effect.flatMap(Ref.get(subscribers), (all) =>
+      Effect.forEach(
+        all,
+        (s) =>
+          (stamped.event.event === "progress"
+            ? Ref.set(s.latestProgress, Option.some(stamped))
+            : Queue.offer(s.lossless, stamped)).pipe(Effect.zipRight(Queue.offer(s.bell, undefined))),
+        { discard: true }
+      ))
+
+  const subscribe = Effect.gen(function*() {
+    const subscriber: Subscriber = {
+      lossless: yield* Queue.unbounded<Stamped>(),
+      latestProgress: yield* Ref.make(Option.none<Stamped>()),
+      bell: yield* Queue.sliding<void>(1)
+    }
+    yield* Effect.acquireRelease(
+      Ref.update(subscribers, (all) => new Set(all).add(subscriber)).pipe(
+        Effect.zipRight(Metric.incrementBy(PipeMetrics.gauges.spectatorsActive, 1))
+      ),
+      () =>
+        Ref.update(subscribers, (all) => {
+          const rest = new Set(all)
+          rest.delete(subscriber)
+          return rest
+        }).pipe(Effect.zipRight(Metric.incrementBy(PipeMetrics.gauges.spectatorsActive, -1)))
+    )
+    const take = Effect.gen(function*() {
+      yield* Queue.take(subscriber.bell)
+      const events = [...(yield* Queue.takeAll(subscriber.lossless))]
+      const progress = yield* Ref.getAndSet(subscriber.latestProgress, Option.none())
+      if (Option.isSome(progress)) {
+        // A progress older than the newest state/done it raced with is stale news: drop it.
+        const newest = events[events.length - 1]
+        if (newest === undefined || newest.id < progress.value.id) events.push(progress.value)
+      }
+      return events.sort(byId)
+    })
+    return { take } satisfies Subscription
+  })
+
+  return {
+    publish,
+    subscribe,
+    size: Effect.map(Ref.get(subscribers), (all) => all.size)
+  }
+})

@@ -1,0 +1,13 @@
+/** The lines a sender reads in its response body while its transfer runs (protocol §3). */
+export const SenderLine = {
+  waiting: (n: number) => `[INFO] Waiting for ${n} receiver(s)...\n`,
+  receiverConnected: "[INFO] A receiver was connected.\n",
+  receiversAlreadyConnected: (k: number) => `[INFO] ${k} receiver(s) has/have been connected.\n`,
+  start: (n: number) => `[INFO] Start sending to ${n} receiver(s)!\n`,
+  sent: "[INFO] Sent successfully!\n",
+  allReceived: "[INFO] All receiver(s) received successfully.\n",
+  receiverAborted: "[INFO] A receiver aborted.\n",
+  allReceiversAborted: "[ERROR] All receiver(s) aborted halfway.\n",
+  failed: "[ERROR] Failed to send.\n",
+  timedOut: "[ERROR] Timed out waiting for the other side.\n"
+} as const

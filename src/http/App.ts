@@ -1,0 +1,71 @@
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect } from "effect"
+import type { PipeError } from "../domain/PipeError.js"
+import { InvalidPath, MethodNotAllowed, NotFound, ReservedPath } from "../domain/PipeError.js"
+import { handlePreflight } from "./Cors.js"
+import { handleProbe } from "./ProbeHandler.js"
+import { handleReceiver } from "./ReceiverHandler.js"
+import { rejectionResponse } from "./Rejection.js"
+import { handleReserved } from "./ReservedPages.js"
+import { route, splitTarget } from "./Route.js"
+import { handleSender } from "./SenderHandler.js"
+import { handleSpectator } from "./SpectatorHandler.js"
+
+const pipeErrorTags: ReadonlySet<string> = new Set<PipeError["_tag"]>([
+  "InvalidPath",
+  "ReservedPath",
+  "NotFound",
+  "MethodNotAllowed",
+  "InvalidQueryParameter",
+  "ReceiverCountOutOfRange",
+  "ReceiverCountMismatch",
+  "SenderConflict",
+  "ReceiversFull",
+  "AlreadyEstablished",
+  "ContentRangeUnsupported",
+  "ServiceWorkerRejected",
+  "WaitTimedOut",
+  "TooManyPipes",
+  "TooManySpectators"
+])
+
+const isPipeError = (error: unknown): error is PipeError =>
+  typeof error === "object" && error !== null && "_tag" in error && pipeErrorTags.has(String(error._tag))
+
+/**
+ * The whole server, read top to bottom: what the method and the path make of a request, and who answers it.
+ */
+const dispatch = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const method = request.method as string
+  const { path, query } = splitTarget(request.url)
+
+  if (method === "OPTIONS") return yield* handlePreflight
+  if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "POST") {
+    return yield* new MethodNotAllowed({ method })
+  }
+  const target = route(path)
+  switch (target._tag) {
+    case "NotFound":
+      return yield* new NotFound()
+    case "InvalidPath":
+      return yield* new InvalidPath()
+    case "Reserved":
+      return method === "PUT" || method === "POST"
+        ? yield* new ReservedPath({ path: target.path })
+        : yield* handleReserved(target.path)
+    case "Pipe": {
+      const { path, name } = target
+      if (method === "PUT" || method === "POST") return yield* handleSender(path, name, query)
+      if (method === "HEAD") return yield* handleProbe(name)
+      return query.has("progress")
+        ? yield* handleSpectator(path, name, query)
+        : yield* handleReceiver(path, name, query)
+    }
+  }
+})
+
+export const pipeApp = dispatch.pipe(
+  Effect.catchIf(isPipeError, (error) => Effect.succeed(rejectionResponse(error))),
+  Effect.map(HttpServerResponse.setHeader("access-control-allow-origin", "*"))
+)

@@ -1,0 +1,18 @@
+import { HttpServerResponse } from "@effect/platform"
+import { Effect } from "effect"
+import { PipeRegistry } from "../actors/PipeRegistry.js"
+import type { PipeName } from "../domain/PipeName.js"
+
+/** `HEAD` on a pipe: its state and receiver count in headers; takes no slot, starts nothing. */
+export const handleProbe = (name: PipeName) =>
+  Effect.gen(function*() {
+    const registry = yield* PipeRegistry
+    const view = yield* Effect.scoped(Effect.flatMap(registry.acquire(name), (actor) => actor.view))
+    return HttpServerResponse.empty({
+      status: 200,
+      headers: {
+        "x-pipe-state": view.state,
+        "x-pipe-receivers": `${view.receivers}/${view.expectedReceivers}`
+      }
+    })
+  })

@@ -1,0 +1,50 @@
+import { Effect } from "effect"
+import { InvalidQueryParameter, ReceiverCountOutOfRange } from "../domain/PipeError.js"
+import type { Disposition } from "./ReceiverHeaders.js"
+
+const digits = /^[0-9]+$/
+
+/** `?n`: how many receivers this transfer has; digits only, 1 to `max`, default 1. */
+export const receiverCount = (
+  query: URLSearchParams,
+  max: number
+): Effect.Effect<number, InvalidQueryParameter | ReceiverCountOutOfRange> => {
+  const raw = query.get("n")
+  if (raw === null) return Effect.succeed(1)
+  if (!digits.test(raw)) return Effect.fail(new InvalidQueryParameter({ name: "n" }))
+  const n = Number(raw)
+  return n >= 1 && n <= max
+    ? Effect.succeed(n)
+    : Effect.fail(new ReceiverCountOutOfRange({ n: raw.replace(/^0+(?=\d)/, ""), max }))
+}
+
+/** `?total`: the byte count a chunked sender announces, so spectators get a percentage and an ETA. */
+export const announcedTotal = (query: URLSearchParams): Effect.Effect<number | null, InvalidQueryParameter> => {
+  const raw = query.get("total")
+  if (raw === null) return Effect.succeed(null)
+  return digits.test(raw) && Number.isSafeInteger(Number(raw))
+    ? Effect.succeed(Number(raw))
+    : Effect.fail(new InvalidQueryParameter({ name: "total" }))
+}
+
+/** `?download` / `?filename` of a receiver. */
+export const disposition = (query: URLSearchParams): Disposition => {
+  const download = query.get("download")
+  const filename = query.get("filename")
+  return {
+    download: download === null ? undefined : !["0", "false", "no"].includes(download.toLowerCase()),
+    filename: filename === null || filename === "" ? undefined : filename
+  }
+}
+
+/** The spectator flavour a request asks for: `?progress=sse|json|html` wins, else its `Accept`. */
+export type SpectatorFormat = "sse" | "json" | "html"
+
+export const spectatorFormat = (query: URLSearchParams, accept: string | undefined): SpectatorFormat => {
+  const explicit = query.get("progress")
+  if (explicit === "sse" || explicit === "json" || explicit === "html") return explicit
+  const wanted = (accept ?? "").toLowerCase()
+  if (wanted.includes("text/html")) return "html"
+  if (wanted.includes("application/json")) return "json"
+  return "sse"
+}

@@ -1,0 +1,29 @@
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { Deferred, Effect } from "effect"
+import { PipeRegistry } from "../actors/PipeRegistry.js"
+import { ServiceWorkerRejected } from "../domain/PipeError.js"
+import type { PipeName } from "../domain/PipeName.js"
+import { ServerConfig } from "../ServerConfig.js"
+import { disposition, receiverCount } from "./Query.js"
+
+/**
+ * `GET` on a pipe: joins the path as a receiver. Nothing is written until the transfer starts; then the
+ * transfer answers on the Node socket directly. A receiver that waited too long gets a plain 408.
+ */
+export const handleReceiver = (path: string, name: PipeName, query: URLSearchParams) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    if (request.headers["service-worker"] === "script") return yield* new ServiceWorkerRejected()
+    const { maxReceivers } = yield* ServerConfig
+    const n = yield* receiverCount(query, maxReceivers)
+    const res = NodeHttpServerRequest.toServerResponse(request)
+
+    const registry = yield* PipeRegistry
+    return yield* Effect.scoped(Effect.gen(function*() {
+      const actor = yield* registry.acquire(name)
+      const party = yield* actor.joinReceiver({ n, path, res, disposition: disposition(query) })
+      yield* Deferred.await(party.settled)
+      return HttpServerResponse.empty()
+    }))
+  })

@@ -1,0 +1,83 @@
+import type { IncomingMessage } from "node:http"
+import { Readable } from "node:stream"
+import * as Multipasta from "multipasta"
+
+/** What the receivers get: the bytes and the headers that describe them. */
+export interface SenderBody {
+  readonly stream: Readable
+  readonly contentType: string | undefined
+  readonly contentDisposition: string | undefined
+  readonly contentLength: number | undefined
+}
+
+const isMultipart = (req: IncomingMessage) => /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
+
+const contentLengthOf = (req: IncomingMessage): number | undefined => {
+  const raw = req.headers["content-length"]
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined
+}
+
+/**
+ * Opens the sender's body for relaying. A plain body is the request itself. A `multipart/form-data` body (a
+ * browser form, `curl -F`) relays only its first part, with that part's own headers; the rest is read and
+ * dropped so that the sender still completes. Resolves once the receivers' headers are known.
+ */
+export const openSenderBody = (req: IncomingMessage): Promise<SenderBody> =>
+  isMultipart(req)
+    ? firstPart(req)
+    : Promise.resolve({
+      stream: req,
+      contentType: req.headers["content-type"],
+      contentDisposition: req.headers["content-disposition"],
+      contentLength: contentLengthOf(req)
+    })
+
+const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
+  new Promise((resolve, reject) => {
+    let opened = false
+    let partEnded = false
+    const part = new Readable({ read: () => void req.resume() })
+    const fail = (error: Error) => {
+      if (!opened) reject(error)
+      else if (!partEnded) part.destroy(error)
+    }
+    const headers: Record<string, string> = {}
+    for (const [key, value] of Object.entries(req.headers)) if (typeof value === "string") headers[key] = value
+    const parser = Multipasta.make({
+      headers,
+      isFile: () => true,
+      maxParts: Infinity,
+      onField: () => {},
+      onFile: (info) => {
+        if (opened) return () => {}
+        opened = true
+        resolve({
+          stream: part,
+          contentType: info.contentType === "" ? undefined : info.contentType,
+          contentDisposition: info.contentDisposition === "" ? undefined : info.contentDisposition,
+          contentLength: undefined
+        })
+        return (chunk) => {
+          if (partEnded) return
+          if (chunk === null) {
+            partEnded = true
+            part.push(null)
+            // Keep reading so the sender can finish its upload; later parts are dropped.
+            req.resume()
+          } else if (!part.push(chunk)) {
+            req.pause()
+          }
+        }
+      },
+      onError: (error) => fail(new Error(`multipart: ${error._tag}`)),
+      onDone: () => {
+        if (!opened) reject(new Error("multipart: no part"))
+      }
+    })
+    req.on("data", (chunk: Buffer) => parser.write(chunk))
+    req.on("end", () => parser.end())
+    req.on("error", (error) => fail(error))
+    req.on("close", () => {
+      if (!req.complete) fail(new Error("sender aborted"))
+    })
+  })

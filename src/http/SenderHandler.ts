@@ -1,0 +1,41 @@
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { Deferred, Effect, Either } from "effect"
+import { PipeRegistry } from "../actors/PipeRegistry.js"
+import { ContentRangeUnsupported } from "../domain/PipeError.js"
+import type { PipeName } from "../domain/PipeName.js"
+import { SenderLine } from "../domain/SenderLine.js"
+import { ServerConfig } from "../ServerConfig.js"
+import { announcedTotal, receiverCount } from "./Query.js"
+
+/**
+ * `PUT`/`POST` on a pipe: joins the path as its sender and stays until the transfer is over. The response is
+ * written straight to the Node socket, line by line as the transfer goes (headers and the first line at once).
+ */
+export const handleSender = (path: string, name: PipeName, query: URLSearchParams) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const req = NodeHttpServerRequest.toIncomingMessage(request)
+    const res = NodeHttpServerRequest.toServerResponse(request)
+    if (req.headers["content-range"] !== undefined) return yield* new ContentRangeUnsupported()
+    const { maxReceivers } = yield* ServerConfig
+    const n = yield* receiverCount(query, maxReceivers)
+    const announced = yield* announcedTotal(query)
+    const length = req.headers["content-length"]
+    const multipart = /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
+    const total = length !== undefined && /^\d+$/.test(length) && !multipart ? Number(length) : announced
+
+    const registry = yield* PipeRegistry
+    return yield* Effect.scoped(Effect.gen(function*() {
+      const actor = yield* registry.acquire(name)
+      res.setHeader("content-type", "text/plain")
+      res.setHeader("access-control-allow-origin", "*")
+      const party = yield* actor.joinSender({ n, path, req, res, total })
+      const waited = yield* Effect.either(Deferred.await(party.settled))
+      if (Either.isLeft(waited)) {
+        // Our 200 went out with the first line, so the timeout can only be said in the body.
+        res.end(SenderLine.timedOut, () => req.socket.destroy())
+      }
+      return HttpServerResponse.empty()
+    }))
+  })

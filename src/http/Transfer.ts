@@ -1,0 +1,71 @@
+import { Effect } from "effect"
+import type { ReceiverParty, SenderParty } from "../actors/Party.js"
+import { tellSender } from "../actors/Party.js"
+import type { PipeName } from "../domain/PipeName.js"
+import { SenderLine } from "../domain/SenderLine.js"
+import type { TransferOutcome, TransferStats } from "../domain/TransferStats.js"
+import { receiverHeaders } from "./ReceiverHeaders.js"
+import { relay } from "./Relay.js"
+import { openSenderBody } from "./SenderBody.js"
+
+/**
+ * Runs one transfer whose parties are all present: answers the receivers, relays the body, and tells the
+ * sender how it went. Never fails: a broken transfer is an outcome, made visible to every party here.
+ * Interrupting it (shutdown) tears every socket down, so nobody mistakes it for a complete transfer.
+ */
+export const runTransfer = (
+  name: PipeName,
+  sender: SenderParty,
+  receivers: ReadonlyArray<ReceiverParty>,
+  stats: TransferStats
+): Effect.Effect<TransferOutcome> =>
+  Effect.gen(function*() {
+    const body = yield* Effect.tryPromise(() => openSenderBody(sender.req)).pipe(Effect.option)
+    if (body._tag === "None") {
+      for (const receiver of receivers) receiver.res.destroy()
+      endSender(sender, SenderLine.failed, true)
+      return { ok: false, error: "The sender's body could not be read." }
+    }
+    const fallbackName = name.slice(name.lastIndexOf("/") + 1)
+    const xPiping = sender.req.headersDistinct["x-piping"] ?? []
+    for (const receiver of receivers) {
+      receiver.res.writeHead(200, receiverHeaders(body.value, xPiping, receiver.disposition, fallbackName))
+      receiver.res.flushHeaders()
+    }
+    tellSender(sender, SenderLine.start(receivers.length))
+
+    const result = yield* Effect.async<"complete" | "source-aborted" | "sinks-aborted">((resume) => {
+      const running = relay(body.value.stream, receivers.map((r) => r.res), stats.meter, {
+        onSourceEnd: () => tellSender(sender, SenderLine.sent),
+        onSinkAbort: () => tellSender(sender, SenderLine.receiverAborted)
+      })
+      running.result.then((r) => resume(Effect.succeed(r)))
+      return Effect.sync(() => {
+        running.abort()
+        sender.res.destroy()
+      })
+    })
+
+    switch (result) {
+      case "complete":
+        endSender(sender, SenderLine.allReceived, false)
+        return { ok: true }
+      case "sinks-aborted":
+        endSender(sender, SenderLine.allReceiversAborted, true)
+        return { ok: false, error: "All receivers aborted halfway." }
+      case "source-aborted":
+        sender.res.destroy()
+        return { ok: false, error: "The sender aborted halfway." }
+    }
+  })
+
+/**
+ * Ends the sender's response with a last line. On failure it also closes the connection: a sender whose
+ * upload was not read to the end must not keep uploading into a drain (Node reads and discards the rest).
+ */
+const endSender = (sender: SenderParty, line: string, close: boolean): void => {
+  if (sender.res.writableEnded || sender.res.destroyed) return
+  sender.res.end(line, () => {
+    if (close && !sender.req.complete) sender.req.socket.destroy()
+  })
+}

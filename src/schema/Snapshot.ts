@@ -1,0 +1,24 @@
+import { Schema } from "effect"
+import { PipeState } from "../domain/PipeState.js"
+import { DoneData } from "./PipeEvent.js"
+
+/** The JSON snapshot a status page polls (`?progress` with `Accept: application/json`), protocol §4.2. */
+export const Snapshot = Schema.Struct({
+  path: Schema.String,
+  state: PipeState,
+  transferId: Schema.NullOr(Schema.String),
+  sender: Schema.Boolean,
+  receivers: Schema.Number,
+  expectedReceivers: Schema.Number,
+  bytes: Schema.Number,
+  total: Schema.NullOr(Schema.Number),
+  percent: Schema.NullOr(Schema.Number),
+  mbps: Schema.NullOr(Schema.Number),
+  etaSec: Schema.NullOr(Schema.Number),
+  elapsedSec: Schema.NullOr(Schema.Number),
+  spectators: Schema.Number,
+  startedAt: Schema.NullOr(Schema.Number),
+  updatedAt: Schema.Number,
+  done: Schema.NullOr(DoneData)
+})
+export type Snapshot = typeof Snapshot.Type

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { HttpServer } from "@effect/platform"
-import { NodeContext, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Config, Console, Duration, Effect, Layer, Logger, Option } from "effect"
 import { createServer } from "node:http"
 import { PipeRegistry } from "./actors/PipeRegistry.js"
@@ -76,7 +81,13 @@ const serverOptions = {
 
 /** Runs the server until SIGINT/SIGTERM. */
 const serve = (settings: ServerSettings, logFormat: "json" | "pretty") => {
-  const nodeServer = createServer()
+  const nodeServer = createServer({
+    // Node's default would cut every request still uploading after 5 minutes: an 8-hour transfer is one request.
+    requestTimeout: 0,
+    // Slowloris: a client gets 20 s to finish sending its headers, and headers are capped at 16 KiB.
+    headersTimeout: 20_000,
+    maxHeaderSize: 16 * 1024
+  })
   const announce = Layer.scopedDiscard(Effect.gen(function*() {
     const server = yield* HttpServer.HttpServer
     const address = server.address

@@ -1,7 +1,9 @@
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Effect } from "effect"
 import type { PipeError } from "../domain/PipeError.js"
-import { InvalidPath, MethodNotAllowed, NotFound, ReservedPath } from "../domain/PipeError.js"
+import { InvalidPath, MethodNotAllowed, NotFound, ReservedPath, ServiceWorkerRejected } from "../domain/PipeError.js"
 import { handlePreflight } from "./Cors.js"
 import { handleProbe } from "./ProbeHandler.js"
 import { handleReceiver } from "./ReceiverHandler.js"
@@ -58,6 +60,7 @@ const dispatch = Effect.gen(function*() {
       const { path, name } = target
       if (method === "PUT" || method === "POST") return yield* handleSender(path, name, query)
       if (method === "HEAD") return yield* handleProbe(name)
+      if (request.headers["service-worker"] === "script") return yield* new ServiceWorkerRejected()
       return query.has("progress")
         ? yield* handleSpectator(path, name, query)
         : yield* handleReceiver(path, name, query)
@@ -65,7 +68,15 @@ const dispatch = Effect.gen(function*() {
   }
 })
 
-export const pipeApp = dispatch.pipe(
-  Effect.catchIf(isPipeError, (error) => Effect.succeed(rejectionResponse(error))),
-  Effect.map(HttpServerResponse.setHeader("access-control-allow-origin", "*"))
-)
+export const pipeApp = Effect.gen(function*() {
+  const request = yield* HttpServerRequest.HttpServerRequest
+  const response = yield* dispatch.pipe(
+    Effect.catchIf(isPipeError, (error) => Effect.succeed(rejectionResponse(error)))
+  )
+  // A refused upload must not go on: without this Node would read and discard the rest of its body.
+  const unreadBody = response.status >= 400 && !NodeHttpServerRequest.toIncomingMessage(request).complete
+  return response.pipe(
+    HttpServerResponse.setHeader("access-control-allow-origin", "*"),
+    unreadBody ? HttpServerResponse.setHeader("connection", "close") : (r) => r
+  )
+})

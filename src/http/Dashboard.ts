@@ -1,4 +1,4 @@
-import { HttpServerResponse } from "@effect/platform"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type { Snapshot } from "../schema/Snapshot.js"
 
 const escapeHtml = (text: string) =>

@@ -1,4 +1,4 @@
-import type { Headers } from "@effect/platform"
+import type * as Headers from "@effect/platform/Headers"
 
 /** The base URL a client used to reach us, as far as the request tells (proxies set `X-Forwarded-Proto`). */
 export const publicBaseUrl = (headers: Headers.Headers): string => {

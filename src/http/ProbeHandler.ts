@@ -1,4 +1,4 @@
-import { HttpServerResponse } from "@effect/platform"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { PipeName } from "../domain/PipeName.js"

@@ -1,8 +1,8 @@
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { NodeHttpServerRequest } from "@effect/platform-node"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Deferred, Effect } from "effect"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
-import { ServiceWorkerRejected } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { disposition, receiverCount } from "./Query.js"
@@ -14,7 +14,6 @@ import { disposition, receiverCount } from "./Query.js"
 export const handleReceiver = (path: string, name: PipeName, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    if (request.headers["service-worker"] === "script") return yield* new ServiceWorkerRejected()
     const { maxReceivers } = yield* ServerConfig
     const n = yield* receiverCount(query, maxReceivers)
     const res = NodeHttpServerRequest.toServerResponse(request)

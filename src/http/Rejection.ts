@@ -1,4 +1,4 @@
-import { HttpServerResponse } from "@effect/platform"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type { PipeError } from "../domain/PipeError.js"
 
 /** Every refusal looks the same on the wire: its status, its headers, its one `[ERROR]` line. */

@@ -1,4 +1,5 @@
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Effect, Exit, Schedule, Schema, Scope, Stream } from "effect"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { PipeName } from "../domain/PipeName.js"

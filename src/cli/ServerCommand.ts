@@ -1,0 +1,108 @@
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Config, Console, Duration, Effect, Layer, Logger, Option } from "effect"
+import { createServer } from "node:http"
+import { PipeRegistry } from "../actors/PipeRegistry.js"
+import { pipeApp } from "../http/App.js"
+import type { ServerSettings } from "../ServerConfig.js"
+import { defaultSettings, ServerConfig } from "../ServerConfig.js"
+
+const envName = (flag: string) => `PIPE_${flag.toUpperCase().replace(/-/g, "_")}`
+
+/** `250ms`, `30s`, `30m`, `1h` (protocol §8). */
+const parseDuration = (text: string): Option.Option<Duration.Duration> => {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim())
+  if (match === null) return Option.none()
+  const value = Number(match[1])
+  switch (match[2]) {
+    case "ms":
+      return Option.some(Duration.millis(value))
+    case "s":
+      return Option.some(Duration.seconds(value))
+    case "m":
+      return Option.some(Duration.minutes(value))
+    default:
+      return Option.some(Duration.hours(value))
+  }
+}
+
+const text = (flag: string, fallback: string, description: string) =>
+  Options.text(flag).pipe(
+    Options.withFallbackConfig(Config.string(envName(flag))),
+    Options.withDefault(fallback),
+    Options.withDescription(`${description} Env ${envName(flag)}, default ${fallback}.`)
+  )
+
+const integer = (flag: string, fallback: number, description: string) =>
+  Options.integer(flag).pipe(
+    Options.withFallbackConfig(Config.integer(envName(flag))),
+    Options.withDefault(fallback),
+    Options.withDescription(`${description} Env ${envName(flag)}, default ${fallback}.`)
+  )
+
+const durationValue = (flag: string) => (raw: string) =>
+  Option.match(parseDuration(raw), {
+    onNone: () =>
+      Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${flag}: "${raw}" is not a duration like 250ms, 30s, 30m, 1h`))),
+    onSome: Effect.succeed
+  })
+
+const duration = (flag: string, fallback: string, description: string) =>
+  text(flag, fallback, description).pipe(Options.mapEffect(durationValue(flag)))
+
+const serverOptions = {
+  host: text("host", defaultSettings.host, "Address to listen on."),
+  port: integer("port", defaultSettings.port, "Port to listen on (0 picks a free one)."),
+  maxSpectators: integer("max-spectators", defaultSettings.maxSpectators, "Spectators per path."),
+  spectatorTtl: duration("spectator-ttl", "30m", "Longest life of one spectator connection."),
+  retention: duration("retention", "30s", "How long a finished transfer's result stays visible."),
+  progressInterval: duration("progress-interval", "250ms", "Cadence of progress events."),
+  maxReceivers: integer("max-receivers", defaultSettings.maxReceivers, "Largest n a transfer may ask for."),
+  maxPipes: integer("max-pipes", defaultSettings.maxPipes, "Paths alive at once; the next new one gets 503."),
+  waitTimeout: text("wait-timeout", "none", "How long a sender or receiver may wait for the other side.").pipe(
+    Options.mapEffect((raw) =>
+      raw === "none" ? Effect.succeed(Option.none()) : Effect.map(durationValue("wait-timeout")(raw), Option.some)
+    )
+  ),
+  logFormat: Options.choice("log-format", ["json", "pretty"]).pipe(
+    Options.withFallbackConfig(Config.literal("json", "pretty")(envName("log-format"))),
+    Options.withDefault("json" as const),
+    Options.withDescription(`Log line format. Env ${envName("log-format")}, default json.`)
+  )
+}
+
+/** Runs the server until SIGINT/SIGTERM. */
+const serve = (settings: ServerSettings, logFormat: "json" | "pretty") => {
+  const nodeServer = createServer({
+    // Node's default would cut every request still uploading after 5 minutes: an 8-hour transfer is one request.
+    requestTimeout: 0,
+    // Slowloris: a client gets 20 s to finish sending its headers, and headers are capped at 16 KiB.
+    headersTimeout: 20_000,
+    maxHeaderSize: 16 * 1024
+  })
+  const announce = Layer.scopedDiscard(Effect.gen(function*() {
+    const server = yield* HttpServer.HttpServer
+    const address = server.address
+    const url = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : address.path
+    yield* Console.log(`pipe listening on ${url}`)
+    // Runs before the listener closes: cut open connections so a shutdown cannot wait on an 8-hour upload.
+    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
+  }))
+  return HttpServer.serve(pipeApp).pipe(
+    Layer.provide(announce),
+    Layer.provideMerge(PipeRegistry.Default),
+    Layer.provideMerge(NodeHttpServer.layer(() => nodeServer, { host: settings.host, port: settings.port })),
+    Layer.provide(Layer.succeed(ServerConfig, settings)),
+    Layer.provide(logFormat === "json" ? Logger.json : Logger.pretty),
+    Layer.launch
+  )
+}
+
+export const serverCommand = Command.make("server", serverOptions, ({ logFormat, ...settings }) => serve(settings, logFormat)).pipe(
+  Command.withDescription("Run the pipe server.")
+)
+

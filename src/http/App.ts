@@ -55,7 +55,7 @@ const dispatch = Effect.gen(function*() {
     case "Reserved":
       return method === "PUT" || method === "POST"
         ? yield* new ReservedPath({ path: target.path })
-        : yield* handleReserved(target.path)
+        : yield* handleReserved(target.path, query)
     case "Pipe": {
       const { path, name } = target
       if (method === "PUT" || method === "POST") return yield* handleSender(path, name, query)

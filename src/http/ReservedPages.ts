@@ -6,6 +6,8 @@ import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { Health } from "../schema/Health.js"
 import { version } from "../Version.js"
 import { helpText, publicBaseUrl } from "./HelpText.js"
+import { homePage } from "./HomePage.js"
+import { noscriptPage } from "./NoscriptPage.js"
 import type { ReservedPath } from "./Route.js"
 
 const startedAt = Date.now()
@@ -24,36 +26,15 @@ export const health = Effect.gen(function*() {
   })
 })
 
-const home = (base: string) =>
-  `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>pipe</title></head>
-<body><h1>pipe</h1><p>Stream bytes from a sender to receivers through a URL. Nothing is stored.</p>
-<pre>curl -T myfile ${base}/api/v1/pipe/mypath
-curl ${base}/api/v1/pipe/mypath &gt; myfile</pre>
-<p>More: <a href="/help">/help</a>, <a href="/noscript">send without JavaScript</a>.</p></body></html>
-`
-
-const noscript = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>pipe: send</title></head>
-<body><h1>Send a file</h1>
-<form method="post" enctype="multipart/form-data" id="send">
-<p><label>Path <input name="path" required pattern="[A-Za-z0-9._~/-]+"></label></p>
-<p><input type="file" name="input_file"></p>
-<p>Set the form's target path in the address: POST goes to the pipe named in the URL you post to.</p>
-</form></body></html>
-`
-
 /** `GET`/`HEAD` on the server's own paths. */
-export const handleReserved = (path: ReservedPath) =>
+export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     switch (path) {
       case "/":
-        return HttpServerResponse.html(home(publicBaseUrl(request.headers)))
+        return homePage(publicBaseUrl(request.headers))
       case "/noscript":
-        return HttpServerResponse.html(noscript)
+        return noscriptPage(query)
       case "/help":
         return HttpServerResponse.text(helpText(publicBaseUrl(request.headers), version), { contentType: "text/plain" })
       case "/version":

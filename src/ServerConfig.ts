@@ -11,6 +11,7 @@ export interface ServerSettings {
   readonly maxReceivers: number
   readonly maxPipes: number
   readonly waitTimeout: Option.Option<Duration.Duration>
+  readonly shutdownGrace: Duration.Duration
 }
 
 export class ServerConfig extends Context.Tag("pipe/ServerConfig")<ServerConfig, ServerSettings>() {}
@@ -24,5 +25,6 @@ export const defaultSettings: ServerSettings = {
   progressInterval: Duration.millis(250),
   maxReceivers: 256,
   maxPipes: 10_000,
-  waitTimeout: Option.none()
+  waitTimeout: Option.none(),
+  shutdownGrace: Duration.seconds(30)
 }

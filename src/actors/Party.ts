@@ -1,6 +1,6 @@
 import type { Deferred } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import type { WaitTimedOut } from "../domain/PipeError.js"
+import type { ShuttingDown, WaitTimedOut } from "../domain/PipeError.js"
 import type { Disposition } from "../http/ReceiverHeaders.js"
 
 /**
@@ -13,7 +13,7 @@ interface PartyBase {
   readonly n: number
   /** The path as this client sent it, for the messages it reads. */
   readonly path: string
-  readonly settled: Deferred.Deferred<void, WaitTimedOut>
+  readonly settled: Deferred.Deferred<void, WaitTimedOut | ShuttingDown>
 }
 
 export interface SenderParty extends PartyBase {

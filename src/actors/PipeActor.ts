@@ -5,6 +5,7 @@ import {
   ReceiverCountMismatch,
   ReceiversFull,
   SenderConflict,
+  ShuttingDown,
   TooManySpectators,
   WaitTimedOut
 } from "../domain/PipeError.js"
@@ -58,6 +59,8 @@ export interface PipeActor {
   readonly view: Effect.Effect<PipeView>
   /** Subscribes a spectator for the scope's lifetime (`path` as the client sent it, for the 429 message). */
   readonly watch: (path: string) => Effect.Effect<Watch, TooManySpectators, Scope.Scope>
+  /** Ends the path for a server shutdown; completes once everyone has been told. */
+  readonly shutdown: Effect.Effect<void>
   /** The retention window of `transferId` is over: forget its result. */
   readonly endRetention: (transferId: TransferId) => Effect.Effect<void>
 }
@@ -75,6 +78,7 @@ type Message =
   | { readonly _tag: "TransferEnded"; readonly transferId: TransferId; readonly outcome: TransferOutcome }
   | { readonly _tag: "RetentionEnded"; readonly transferId: TransferId }
   | { readonly _tag: "View"; readonly reply: Deferred.Deferred<PipeView> }
+  | { readonly _tag: "Shutdown"; readonly reply: Deferred.Deferred<void> }
   | {
     readonly _tag: "Watch"
     readonly path: string
@@ -93,6 +97,7 @@ interface Streaming {
   readonly sender: SenderParty
   readonly receivers: ReadonlyArray<ReceiverParty>
   readonly ticker: Fiber.RuntimeFiber<unknown>
+  readonly relay: Fiber.RuntimeFiber<unknown>
 }
 
 interface Retained {
@@ -208,7 +213,7 @@ export const makePipeActor = (
         if (waiting !== undefined && waiting.n !== join.n) {
           return yield* Deferred.fail(reply, new ReceiverCountMismatch({ expected: waiting.n, actual: join.n }))
         }
-        const party: SenderParty = { ...join, role: "sender", id: ++nextPartyId, settled: yield* Deferred.make<void, WaitTimedOut>() }
+        const party: SenderParty = { ...join, role: "sender", id: ++nextPartyId, settled: yield* Deferred.make<void, WaitTimedOut | ShuttingDown>() }
         const receivers = waiting?.receivers ?? []
         waiting = { n: join.n, sender: party, receivers }
         tellSender(party, SenderLine.waiting(join.n))
@@ -227,7 +232,7 @@ export const makePipeActor = (
         if (waiting !== undefined && waiting.receivers.length >= waiting.n) {
           return yield* Deferred.fail(reply, new ReceiversFull())
         }
-        const party: ReceiverParty = { ...join, role: "receiver", id: ++nextPartyId, settled: yield* Deferred.make<void, WaitTimedOut>() }
+        const party: ReceiverParty = { ...join, role: "receiver", id: ++nextPartyId, settled: yield* Deferred.make<void, WaitTimedOut | ShuttingDown>() }
         waiting ??= { n: join.n, sender: undefined, receivers: [] }
         waiting.receivers.push(party)
         if (waiting.sender !== undefined) tellSender(waiting.sender, SenderLine.receiverConnected)
@@ -252,15 +257,15 @@ export const makePipeActor = (
         Effect.delay(settings.progressInterval),
         Effect.forkIn(scope)
       )
-      waiting = undefined
-      retained = undefined
-      streaming = { stats, sender, receivers, ticker }
-      yield* Metric.increment(PipeMetrics.counters.transfersStarted)
-      yield* Metric.incrementBy(PipeMetrics.gauges.transfersActive, 1)
-      yield* runTransfer(name, sender, receivers, stats).pipe(
+      const relay = yield* runTransfer(name, sender, receivers, stats).pipe(
         Effect.flatMap((outcome) => tell({ _tag: "TransferEnded", transferId, outcome })),
         Effect.forkIn(scope)
       )
+      waiting = undefined
+      retained = undefined
+      streaming = { stats, sender, receivers, ticker, relay }
+      yield* Metric.increment(PipeMetrics.counters.transfersStarted)
+      yield* Metric.incrementBy(PipeMetrics.gauges.transfersActive, 1)
       yield* publishState
     })
 
@@ -325,6 +330,25 @@ export const makePipeActor = (
         yield* Deferred.succeed(reply, { replay: replay.map(stamp), subscription })
       })
 
+    // ---- shutdown -------------------------------------------------------------------------------------
+
+    /**
+     * The server is going away: a running transfer is torn down visibly (receivers' sockets destroyed,
+     * spectators told `done` with `ok: false`), waiting parties are turned away, spectator streams end.
+     */
+    const shutdown = Effect.gen(function*() {
+      if (streaming !== undefined) {
+        const { stats, relay } = streaming
+        yield* Fiber.interrupt(relay)
+        yield* endTransfer(stats.transferId, { ok: false, error: "The server is shutting down." })
+      }
+      const left = waiting === undefined ? [] : [...(waiting.sender === undefined ? [] : [waiting.sender]), ...waiting.receivers]
+      waiting = undefined
+      yield* Effect.forEach(left, (party) => Deferred.fail(party.settled, new ShuttingDown()), { discard: true })
+      if (left.length > 0) yield* publishState
+      yield* hub.close
+    })
+
     // ---- the mailbox ----------------------------------------------------------------------------------
 
     const handle = (message: Message): Effect.Effect<void> => {
@@ -356,6 +380,8 @@ export const makePipeActor = (
           return Effect.flatMap(viewNow, (view) => Deferred.succeed(message.reply, view))
         case "Watch":
           return watch(message.path, message.scope, message.reply)
+        case "Shutdown":
+          return Effect.zipRight(shutdown, Deferred.succeed(message.reply, undefined))
       }
     }
 
@@ -387,6 +413,7 @@ export const makePipeActor = (
       watch: (path) =>
         Effect.flatMap(Effect.scope, (spectatorScope) =>
           ask<Watch, TooManySpectators>((reply) => ({ _tag: "Watch", path, scope: spectatorScope, reply }))),
-      endRetention: (transferId) => tell({ _tag: "RetentionEnded", transferId })
+      endRetention: (transferId) => tell({ _tag: "RetentionEnded", transferId }),
+      shutdown: ask<void, never>((reply) => ({ _tag: "Shutdown", reply }))
     } satisfies PipeActor
   })

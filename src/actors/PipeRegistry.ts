@@ -1,6 +1,6 @@
-import { type Cause, Deferred, Effect, RcMap, Scope } from "effect"
+import { type Cause, Deferred, Effect, RcMap, Ref, Scope } from "effect"
 import type { PipeName } from "../domain/PipeName.js"
-import { TooManyPipes } from "../domain/PipeError.js"
+import { ShuttingDown, TooManyPipes } from "../domain/PipeError.js"
 import type { TransferId } from "../domain/TransferId.js"
 import { ServerConfig } from "../ServerConfig.js"
 import type { PipeActor } from "./PipeActor.js"
@@ -34,12 +34,29 @@ export class PipeRegistry extends Effect.Service<PipeRegistry>()("pipe/PipeRegis
     })
     yield* Deferred.succeed(self, actors)
 
+    const draining = yield* Ref.make(false)
+
     return {
-      /** The path's actor, held until the caller's scope closes; 503 when the server is full of pipes. */
-      acquire: (name: PipeName): Effect.Effect<PipeActor, TooManyPipes, Scope.Scope> =>
-        RcMap.get(actors, name).pipe(
-          Effect.catchTag("ExceededCapacityException", () => new TooManyPipes({ limit: settings.maxPipes }))
-        ),
+      /** The path's actor, held until the caller's scope closes; 503 when the server is full or stopping. */
+      acquire: (name: PipeName): Effect.Effect<PipeActor, TooManyPipes | ShuttingDown, Scope.Scope> =>
+        Effect.gen(function*() {
+          if (yield* Ref.get(draining)) return yield* new ShuttingDown()
+          return yield* RcMap.get(actors, name).pipe(
+            Effect.catchTag("ExceededCapacityException", () => new TooManyPipes({ limit: settings.maxPipes }))
+          )
+        }),
+      /** From now on new requests on pipes are refused; what runs goes on. */
+      drain: Ref.set(draining, true),
+      /** Ends every path: running transfers aborted visibly, waiting parties refused, spectators closed. */
+      shutdown: RcMap.keys(actors).pipe(
+        Effect.flatMap((names) =>
+          Effect.forEach(
+            names,
+            (name) => Effect.scoped(Effect.flatMap(RcMap.get(actors, name), (actor) => actor.shutdown)).pipe(Effect.ignore),
+            { concurrency: "unbounded", discard: true }
+          )
+        )
+      ),
       /** Paths with a live actor right now. */
       size: Effect.map(RcMap.keys(actors), (names) => names.length)
     }

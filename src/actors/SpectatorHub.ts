@@ -10,8 +10,11 @@ export interface Stamped {
 
 /** One spectator's view of the hub. */
 export interface Subscription {
-  /** Waits for news, then returns everything pending in publication order. */
-  readonly take: Effect.Effect<ReadonlyArray<Stamped>>
+  /**
+   * Waits for news, then returns everything pending in publication order; fails with `None` once the hub
+   * is closed and everything published before was taken (the `Stream.repeatEffectOption` convention).
+   */
+  readonly take: Effect.Effect<ReadonlyArray<Stamped>, Option.Option<never>>
 }
 
 interface Subscriber {
@@ -23,6 +26,8 @@ interface Subscriber {
   readonly bell: Queue.Queue<void>
 }
 
+
+
 /**
  * Fans a path's events out to its spectators, out of the data path. Publishing costs O(spectators) and never
  * blocks; each spectator holds at most one `progress` plus the `state`/`done` events it has not read yet, so
@@ -33,12 +38,15 @@ export interface SpectatorHub {
   readonly publish: (stamped: Stamped) => Effect.Effect<void>
   readonly subscribe: Effect.Effect<Subscription, never, Scope.Scope>
   readonly size: Effect.Effect<number>
+  /** Ends every subscription once it has read what was published before. */
+  readonly close: Effect.Effect<void>
 }
 
 const byId = (a: Stamped, b: Stamped) => a.id - b.id
 
 export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function*() {
   const subscribers = yield* Ref.make<ReadonlySet<Subscriber>>(new Set())
+  const closed = yield* Ref.make(false)
 
   const publish = (stamped: Stamped) =>
     Effect.flatMap(Ref.get(subscribers), (all) =>
@@ -70,6 +78,9 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
     )
     const take = Effect.gen(function*() {
       yield* Queue.take(subscriber.bell)
+      if ((yield* Queue.isEmpty(subscriber.lossless)) && (yield* Ref.get(closed))) {
+        return yield* Effect.fail(Option.none())
+      }
       const events = [...(yield* Queue.takeAll(subscriber.lossless))]
       const progress = yield* Ref.getAndSet(subscriber.latestProgress, Option.none())
       if (Option.isSome(progress)) {
@@ -77,6 +88,8 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
         const newest = events[events.length - 1]
         if (newest === undefined || newest.id < progress.value.id) events.push(progress.value)
       }
+      // Ring again so that a close that arrived with this batch ends the next take.
+      if (yield* Ref.get(closed)) yield* Queue.offer(subscriber.bell, undefined)
       return events.sort(byId)
     })
     return { take } satisfies Subscription
@@ -85,6 +98,10 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
   return {
     publish,
     subscribe,
-    size: Effect.map(Ref.get(subscribers), (all) => all.size)
+    size: Effect.map(Ref.get(subscribers), (all) => all.size),
+    close: Ref.set(closed, true).pipe(
+      Effect.zipRight(Ref.get(subscribers)),
+      Effect.flatMap((all) => Effect.forEach(all, (s) => Queue.offer(s.bell, undefined), { discard: true }))
+    )
   }
 })

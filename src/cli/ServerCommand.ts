@@ -4,8 +4,9 @@ import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Config, Console, Duration, Effect, Layer, Logger, Option } from "effect"
-import { createServer } from "node:http"
+import { Config, Console, Duration, Effect, Layer, Logger, Metric, Option, Schedule } from "effect"
+import { createServer, type Server } from "node:http"
+import { PipeMetrics } from "../actors/PipeMetrics.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { pipeApp } from "../http/App.js"
 import type { ServerSettings } from "../ServerConfig.js"
@@ -68,12 +69,44 @@ const serverOptions = {
       raw === "none" ? Effect.succeed(Option.none()) : Effect.map(durationValue("wait-timeout")(raw), Option.some)
     )
   ),
+  shutdownGrace: duration("shutdown-grace", "30s", "On SIGTERM, how long running transfers may go on."),
   logFormat: Options.choice("log-format", ["json", "pretty"]).pipe(
     Options.withFallbackConfig(Config.literal("json", "pretty")(envName("log-format"))),
     Options.withDefault("json" as const),
     Options.withDescription(`Log line format. Env ${envName("log-format")}, default json.`)
   )
 }
+
+/**
+ * SIGTERM/SIGINT: stop accepting, refuse new pipe requests, let running transfers finish for up to `grace`,
+ * then end every path visibly (receivers see a broken transfer, spectators `done` with `ok: false`) and
+ * cut what is left, so the process exits 0 with nothing open.
+ */
+const gracefulShutdown = (nodeServer: Server, registry: PipeRegistry, grace: Duration.Duration) =>
+  Effect.gen(function*() {
+    nodeServer.close()
+    yield* registry.drain
+    const active = yield* Metric.value(PipeMetrics.gauges.transfersActive)
+    yield* Effect.logInfo("shutting down").pipe(Effect.annotateLogs({ activeTransfers: active.value }))
+    yield* Metric.value(PipeMetrics.gauges.transfersActive).pipe(
+      Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (gauge) => gauge.value <= 0 }),
+      // Finalizers run uninterruptibly; the timeout can only cut the wait if the wait may be interrupted.
+      Effect.interruptible,
+      Effect.timeout(grace),
+      Effect.ignore
+    )
+    yield* registry.shutdown
+    // Spectators now read their last `done` and their streams end; give them a moment to flush it.
+    yield* Metric.value(PipeMetrics.gauges.spectatorsActive).pipe(
+      Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (gauge) => gauge.value <= 0 }),
+      Effect.interruptible,
+      Effect.timeout("2 seconds"),
+      Effect.ignore
+    )
+    // A stream's end is counted before the platform has written its last chunk: let that reach the socket.
+    yield* Effect.sleep("100 millis")
+    nodeServer.closeAllConnections()
+  })
 
 /** Runs the server until SIGINT/SIGTERM. */
 const serve = (settings: ServerSettings, logFormat: "json" | "pretty") => {
@@ -84,16 +117,17 @@ const serve = (settings: ServerSettings, logFormat: "json" | "pretty") => {
     headersTimeout: 20_000,
     maxHeaderSize: 16 * 1024
   })
-  const announce = Layer.scopedDiscard(Effect.gen(function*() {
+  const lifecycle = Layer.scopedDiscard(Effect.gen(function*() {
     const server = yield* HttpServer.HttpServer
+    const registry = yield* PipeRegistry
     const address = server.address
     const url = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : address.path
     yield* Console.log(`pipe listening on ${url}`)
-    // Runs before the listener closes: cut open connections so a shutdown cannot wait on an 8-hour upload.
-    yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
+    // Runs before the platform closes the listener (finalizers run in reverse): the graceful shutdown.
+    yield* Effect.addFinalizer(() => gracefulShutdown(nodeServer, registry, settings.shutdownGrace))
   }))
   return HttpServer.serve(pipeApp).pipe(
-    Layer.provide(announce),
+    Layer.provide(lifecycle),
     Layer.provideMerge(PipeRegistry.Default),
     Layer.provideMerge(NodeHttpServer.layer(() => nodeServer, { host: settings.host, port: settings.port })),
     Layer.provide(Layer.succeed(ServerConfig, settings)),

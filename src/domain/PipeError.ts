@@ -146,6 +146,14 @@ export class TooManySpectators extends Schema.TaggedError<TooManySpectators>()("
   }
 }
 
+export class ShuttingDown extends Schema.TaggedError<ShuttingDown>()("ShuttingDown", {}) implements Rejection {
+  readonly status = 503
+  readonly headers = { "retry-after": "5" }
+  get body() {
+    return "[ERROR] The server is shutting down."
+  }
+}
+
 /** A party that asked to join the transfer on a path and was refused by the path's actor. */
 export type JoinRejection =
   | ReceiverCountMismatch
@@ -166,3 +174,4 @@ export type PipeError =
   | WaitTimedOut
   | TooManyPipes
   | TooManySpectators
+  | ShuttingDown

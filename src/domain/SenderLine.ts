@@ -9,5 +9,5 @@ export const SenderLine = {
   receiverAborted: "[INFO] A receiver aborted.\n",
   allReceiversAborted: "[ERROR] All receiver(s) aborted halfway.\n",
   failed: "[ERROR] Failed to send.\n",
-  timedOut: "[ERROR] Timed out waiting for the other side.\n"
+  shuttingDown: "[ERROR] The server is shutting down.\n"
 } as const

@@ -28,7 +28,8 @@ const pipeErrorTags: ReadonlySet<string> = new Set<PipeError["_tag"]>([
   "ServiceWorkerRejected",
   "WaitTimedOut",
   "TooManyPipes",
-  "TooManySpectators"
+  "TooManySpectators",
+  "ShuttingDown"
 ])
 
 const isPipeError = (error: unknown): error is PipeError =>

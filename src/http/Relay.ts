@@ -28,7 +28,7 @@ export type RelayResult = "complete" | "source-aborted" | "sinks-aborted"
 
 export interface Relay {
   readonly result: Promise<RelayResult>
-  /** Tears everything down at once (interruption, shutdown): the source and every unfinished sink. */
+  /** Tears the receivers' side down at once (interruption, shutdown) and stops reading the source. */
   readonly abort: () => void
 }
 
@@ -118,7 +118,8 @@ export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteM
     result,
     abort: () => {
       if (settled) return
-      source.destroy()
+      // The source is only paused: its owner may still want to answer on the same socket.
+      source.pause()
       for (const sink of live) if (!sink.writableFinished) sink.destroy()
       settle("source-aborted")
     }

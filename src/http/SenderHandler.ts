@@ -5,7 +5,6 @@ import { Deferred, Effect, Either } from "effect"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { ContentRangeUnsupported } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
-import { SenderLine } from "../domain/SenderLine.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { announcedTotal, receiverCount } from "./Query.js"
 
@@ -34,8 +33,8 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
       const party = yield* actor.joinSender({ n, path, req, res, total })
       const waited = yield* Effect.either(Deferred.await(party.settled))
       if (Either.isLeft(waited)) {
-        // Our 200 went out with the first line, so the timeout can only be said in the body.
-        res.end(SenderLine.timedOut, () => req.socket.destroy())
+        // Our 200 went out with the first line, so a timeout or a shutdown can only be said in the body.
+        res.end(`${waited.left.body}\n`, () => req.socket.destroy())
       }
       return HttpServerResponse.empty()
     }))

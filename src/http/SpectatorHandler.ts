@@ -43,12 +43,13 @@ export const handleSpectator = (path: string, name: PipeName, query: URLSearchPa
       Scope.extend(scope),
       Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
     )
-    const live = Stream.repeatEffect(watch.subscription.take).pipe(Stream.flattenIterables)
+    const live = Stream.repeatEffectOption(watch.subscription.take).pipe(Stream.flattenIterables)
     const events = Stream.concat(Stream.fromIterable(watch.replay), live).pipe(
       Stream.map((stamped) => encodeSse(stamped.id, stamped.event))
     )
     const keepalive = Stream.fromSchedule(Schedule.spaced("15 seconds")).pipe(Stream.as(sseKeepalive))
-    const body = Stream.merge(events, keepalive).pipe(
+    // The keepalive never ends by itself: the events decide when the response is over.
+    const body = Stream.merge(events, keepalive, { haltStrategy: "left" }).pipe(
       Stream.interruptWhen(Effect.sleep(spectatorTtl)),
       Stream.encodeText,
       Stream.ensuring(Scope.close(scope, Exit.void))

@@ -42,7 +42,7 @@ export const runTransfer = (
       running.result.then((r) => resume(Effect.succeed(r)))
       return Effect.sync(() => {
         running.abort()
-        sender.res.destroy()
+        endSender(sender, SenderLine.shuttingDown, true)
       })
     })
 

@@ -5,6 +5,7 @@ export interface ServerSettings {
   readonly host: string
   readonly port: number
   readonly maxSpectators: number
+  readonly maxSpectatorsTotal: number
   readonly spectatorTtl: Duration.Duration
   readonly retention: Duration.Duration
   readonly progressInterval: Duration.Duration
@@ -20,6 +21,7 @@ export const defaultSettings: ServerSettings = {
   host: "0.0.0.0",
   port: 8080,
   maxSpectators: 50,
+  maxSpectatorsTotal: 5_000,
   spectatorTtl: Duration.minutes(30),
   retention: Duration.seconds(30),
   progressInterval: Duration.millis(250),

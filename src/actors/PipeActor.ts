@@ -163,6 +163,8 @@ export const makePipeActor = (
       at
     })
 
+    const countWaiting = (delta: number) => Metric.incrementBy(PipeMetrics.gauges.waitingParties, delta)
+
     const stamp = (event: PipeEvent): Stamped => ({ id: ++nextEventId, event })
 
     const publish = (event: PipeEvent) => hub.publish(stamp(event))
@@ -216,6 +218,7 @@ export const makePipeActor = (
         const party: SenderParty = { ...join, role: "sender", id: ++nextPartyId, settled: yield* Deferred.make<void, WaitTimedOut | ShuttingDown>() }
         const receivers = waiting?.receivers ?? []
         waiting = { n: join.n, sender: party, receivers }
+        yield* countWaiting(1)
         tellSender(party, SenderLine.waiting(join.n))
         if (receivers.length > 0) tellSender(party, SenderLine.receiversAlreadyConnected(receivers.length))
         yield* Deferred.succeed(reply, party)
@@ -233,6 +236,7 @@ export const makePipeActor = (
           return yield* Deferred.fail(reply, new ReceiversFull())
         }
         const party: ReceiverParty = { ...join, role: "receiver", id: ++nextPartyId, settled: yield* Deferred.make<void, WaitTimedOut | ShuttingDown>() }
+        yield* countWaiting(1)
         waiting ??= { n: join.n, sender: undefined, receivers: [] }
         waiting.receivers.push(party)
         if (waiting.sender !== undefined) tellSender(waiting.sender, SenderLine.receiverConnected)
@@ -250,6 +254,7 @@ export const makePipeActor = (
       const sender = ready.sender
       const receivers = [...ready.receivers]
       yield* Effect.forEach([sender, ...receivers], (p) => disarmTimer(p.id), { discard: true })
+      yield* countWaiting(-(receivers.length + 1))
       const stats = new TransferStats(makeTransferId(), sender.total, yield* Clock.currentTimeMillis)
       const transferId = stats.transferId
       const ticker = yield* tell({ _tag: "Tick", transferId }).pipe(
@@ -284,6 +289,7 @@ export const makePipeActor = (
           done.ok ? PipeMetrics.counters.transfersCompleted : PipeMetrics.counters.transfersAborted
         )
         yield* Metric.incrementBy(PipeMetrics.counters.bytesRelayed, done.bytes)
+        yield* Metric.update(PipeMetrics.transferDuration, done.durationSec)
         yield* Effect.forEach([ended.sender, ...ended.receivers], (p) => Deferred.succeed(p.settled, undefined), {
           discard: true
         })
@@ -344,6 +350,7 @@ export const makePipeActor = (
       }
       const left = waiting === undefined ? [] : [...(waiting.sender === undefined ? [] : [waiting.sender]), ...waiting.receivers]
       waiting = undefined
+      yield* countWaiting(-left.length)
       yield* Effect.forEach(left, (party) => Deferred.fail(party.settled, new ShuttingDown()), { discard: true })
       if (left.length > 0) yield* publishState
       yield* hub.close
@@ -363,6 +370,7 @@ export const makePipeActor = (
           if (party === undefined) return Effect.void
           return Effect.gen(function*() {
             yield* disarmTimer(party.id)
+            yield* countWaiting(-1)
             if (message._tag === "WaitExpired") yield* Deferred.fail(party.settled, new WaitTimedOut())
             yield* publishState
           })

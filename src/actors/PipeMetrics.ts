@@ -1,15 +1,32 @@
-import { Metric } from "effect"
+import { Effect, Metric, MetricBoundaries } from "effect"
 
-/** The server's counters, kept with Effect's `Metric` so `/healthz` and `/metrics` read one source. */
+/**
+ * The server's measurements, kept with Effect's `Metric`: `/healthz` reads the gauges, `/metrics` renders
+ * every metric registered here (see `MetricsText`).
+ */
 export const PipeMetrics = {
   counters: {
     transfersStarted: Metric.counter("pipe_transfers_started_total", { description: "Transfers started" }),
     transfersCompleted: Metric.counter("pipe_transfers_completed_total", { description: "Transfers completed" }),
     transfersAborted: Metric.counter("pipe_transfers_aborted_total", { description: "Transfers aborted" }),
-    bytesRelayed: Metric.counter("pipe_bytes_relayed_total", { description: "Bytes relayed from senders" })
+    bytesRelayed: Metric.counter("pipe_bytes_relayed_total", { description: "Bytes relayed from senders" }),
+    /** Tagged with `reason`: the refusal's tag (`SenderConflict`, `InvalidPath`, …). */
+    rejected: Metric.counter("pipe_rejected_requests_total", { description: "Requests refused, by reason" })
   },
   gauges: {
     transfersActive: Metric.gauge("pipe_transfers_active", { description: "Transfers streaming now" }),
+    waitingParties: Metric.gauge("pipe_waiting_parties", { description: "Senders and receivers waiting now" }),
     spectatorsActive: Metric.gauge("pipe_spectators_active", { description: "Spectator connections open now" })
-  }
+  },
+  transferDuration: Metric.histogram(
+    "pipe_transfer_duration_seconds",
+    MetricBoundaries.exponential({ start: 0.01, factor: 4, count: 10 }),
+    "Duration of finished transfers"
+  )
 } as const
+
+/** Registers every metric at zero, so a scrape before the first transfer already lists them all. */
+export const initPipeMetrics = Effect.all([
+  ...Object.values(PipeMetrics.counters).map((counter) => Metric.incrementBy(counter, 0)),
+  ...Object.values(PipeMetrics.gauges).map((gauge) => Metric.incrementBy(gauge, 0))
+], { discard: true })

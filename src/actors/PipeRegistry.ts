@@ -1,9 +1,10 @@
 import { type Cause, Deferred, Effect, RcMap, Ref, Scope } from "effect"
 import type { PipeName } from "../domain/PipeName.js"
-import { ShuttingDown, TooManyPipes } from "../domain/PipeError.js"
+import { ShuttingDown, TooManyPipes, TooManySpectatorsOnServer } from "../domain/PipeError.js"
 import type { TransferId } from "../domain/TransferId.js"
 import { ServerConfig } from "../ServerConfig.js"
 import type { PipeActor } from "./PipeActor.js"
+import { initPipeMetrics } from "./PipeMetrics.js"
 import { makePipeActor } from "./PipeActor.js"
 
 /**
@@ -14,6 +15,7 @@ import { makePipeActor } from "./PipeActor.js"
 export class PipeRegistry extends Effect.Service<PipeRegistry>()("pipe/PipeRegistry", {
   scoped: Effect.gen(function*() {
     const settings = yield* ServerConfig
+    yield* initPipeMetrics
     const registryScope = yield* Effect.scope
     const self = yield* Deferred.make<RcMap.RcMap<PipeName, PipeActor, Cause.ExceededCapacityException>>()
 
@@ -35,6 +37,7 @@ export class PipeRegistry extends Effect.Service<PipeRegistry>()("pipe/PipeRegis
     yield* Deferred.succeed(self, actors)
 
     const draining = yield* Ref.make(false)
+    const spectators = yield* Ref.make(0)
 
     return {
       /** The path's actor, held until the caller's scope closes; 503 when the server is full or stopping. */
@@ -45,6 +48,15 @@ export class PipeRegistry extends Effect.Service<PipeRegistry>()("pipe/PipeRegis
             Effect.catchTag("ExceededCapacityException", () => new TooManyPipes({ limit: settings.maxPipes }))
           )
         }),
+      /** A server-wide spectator slot for the caller's scope (each path also has its own limit). */
+      admitSpectator: Effect.acquireRelease(
+        Ref.modify(spectators, (n) => n < settings.maxSpectatorsTotal ? [true, n + 1] : [false, n]),
+        (admitted) => admitted ? Ref.update(spectators, (n) => n - 1) : Effect.void
+      ).pipe(
+        Effect.flatMap((admitted) =>
+          admitted ? Effect.void : Effect.fail(new TooManySpectatorsOnServer({ limit: settings.maxSpectatorsTotal }))
+        )
+      ),
       /** From now on new requests on pipes are refused; what runs goes on. */
       drain: Ref.set(draining, true),
       /** Ends every path: running transfers aborted visibly, waiting parties refused, spectators closed. */

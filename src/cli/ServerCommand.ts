@@ -59,6 +59,11 @@ const serverOptions = {
   host: text("host", defaultSettings.host, "Address to listen on."),
   port: integer("port", defaultSettings.port, "Port to listen on (0 picks a free one)."),
   maxSpectators: integer("max-spectators", defaultSettings.maxSpectators, "Spectators per path."),
+  maxSpectatorsTotal: integer(
+    "max-spectators-total",
+    defaultSettings.maxSpectatorsTotal,
+    "Spectator connections on the whole server."
+  ),
   spectatorTtl: duration("spectator-ttl", "30m", "Longest life of one spectator connection."),
   retention: duration("retention", "30s", "How long a finished transfer's result stays visible."),
   progressInterval: duration("progress-interval", "250ms", "Cadence of progress events."),

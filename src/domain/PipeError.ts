@@ -154,6 +154,17 @@ export class ShuttingDown extends Schema.TaggedError<ShuttingDown>()("ShuttingDo
   }
 }
 
+export class TooManySpectatorsOnServer extends Schema.TaggedError<TooManySpectatorsOnServer>()(
+  "TooManySpectatorsOnServer",
+  { limit: Schema.Number }
+) implements Rejection {
+  readonly status = 429
+  readonly headers = { "retry-after": "5" }
+  get body() {
+    return `[ERROR] Too many spectators on this server (limit ${this.limit}).`
+  }
+}
+
 /** A party that asked to join the transfer on a path and was refused by the path's actor. */
 export type JoinRejection =
   | ReceiverCountMismatch
@@ -174,4 +185,5 @@ export type PipeError =
   | WaitTimedOut
   | TooManyPipes
   | TooManySpectators
+  | TooManySpectatorsOnServer
   | ShuttingDown

@@ -1,7 +1,8 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import { Effect } from "effect"
+import { Effect, Metric } from "effect"
+import { PipeMetrics } from "../actors/PipeMetrics.js"
 import type { PipeError } from "../domain/PipeError.js"
 import { InvalidPath, MethodNotAllowed, NotFound, ReservedPath, ServiceWorkerRejected } from "../domain/PipeError.js"
 import { handlePreflight } from "./Cors.js"
@@ -29,6 +30,7 @@ const pipeErrorTags: ReadonlySet<string> = new Set<PipeError["_tag"]>([
   "WaitTimedOut",
   "TooManyPipes",
   "TooManySpectators",
+  "TooManySpectatorsOnServer",
   "ShuttingDown"
 ])
 
@@ -72,7 +74,10 @@ const dispatch = Effect.gen(function*() {
 export const pipeApp = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   const response = yield* dispatch.pipe(
-    Effect.catchIf(isPipeError, (error) => Effect.succeed(rejectionResponse(error)))
+    Effect.catchIf(isPipeError, (error) =>
+      Metric.increment(Metric.tagged(PipeMetrics.counters.rejected, "reason", error._tag)).pipe(
+        Effect.as(rejectionResponse(error))
+      ))
   )
   // A refused upload must not go on: without this Node would read and discard the rest of its body.
   const unreadBody = response.status >= 400 && !NodeHttpServerRequest.toIncomingMessage(request).complete

@@ -6,6 +6,7 @@ import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { Health } from "../schema/Health.js"
 import { version } from "../Version.js"
 import { helpText, publicBaseUrl } from "./HelpText.js"
+import { metricsText } from "./MetricsText.js"
 import { homePage } from "./HomePage.js"
 import { noscriptPage } from "./NoscriptPage.js"
 import type { ReservedPath } from "./Route.js"
@@ -43,7 +44,7 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
       case "/api/v1/pipe/health":
         return yield* HttpServerResponse.json(yield* health, { headers: { "cache-control": "no-store" } })
       case "/metrics":
-        return HttpServerResponse.text(yield* metricsText, { contentType: "text/plain; version=0.0.4" })
+        return HttpServerResponse.text(yield* metricsWithPipes, { contentType: "text/plain; version=0.0.4" })
       case "/favicon.ico":
         return HttpServerResponse.empty({ status: 204 })
       case "/robots.txt":
@@ -51,17 +52,11 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
     }
   })
 
-/** Prometheus text format of `PipeMetrics`. */
-const metricsText = Effect.gen(function*() {
-  const lines: Array<string> = []
-  const describe = (name: string, type: string, value: number) =>
-    lines.push(`# TYPE ${name} ${type}`, `${name} ${value}`)
-  for (const metric of Object.values(PipeMetrics.counters)) {
-    describe(metric.name, "counter", (yield* Metric.value(metric)).count)
-  }
-  for (const metric of Object.values(PipeMetrics.gauges)) {
-    describe(metric.name, "gauge", (yield* Metric.value(metric)).value)
-  }
-  describe("pipe_open_pipes", "gauge", yield* (yield* PipeRegistry).size)
-  return `${lines.join("\n")}\n`
+/** Open pipes are a registry fact, not a counter: set it right before rendering. */
+const metricsWithPipes = Effect.gen(function*() {
+  const registry = yield* PipeRegistry
+  yield* Metric.set(openPipes, yield* registry.size)
+  return yield* metricsText
 })
+
+const openPipes = Metric.gauge("pipe_open_pipes", { description: "Paths with a live actor" })

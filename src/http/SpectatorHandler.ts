@@ -38,7 +38,8 @@ export const handleSpectator = (path: string, name: PipeName, query: URLSearchPa
     const registry = yield* PipeRegistry
     // The subscription outlives this handler's body: it lives exactly as long as the response stream.
     const scope = yield* Scope.make()
-    const watch = yield* registry.acquire(name).pipe(
+    const watch = yield* registry.admitSpectator.pipe(
+      Effect.zipRight(registry.acquire(name)),
       Effect.flatMap((actor) => actor.watch(path)),
       Scope.extend(scope),
       Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))

@@ -290,9 +290,6 @@ export const makePipeActor = (
         )
         yield* Metric.incrementBy(PipeMetrics.counters.bytesRelayed, done.bytes)
         yield* Metric.update(PipeMetrics.transferDuration, done.durationSec)
-        yield* Effect.forEach([ended.sender, ...ended.receivers], (p) => Deferred.succeed(p.settled, undefined), {
-          discard: true
-        })
         yield* publish({ event: "progress", ...ended.stats.progress(now) })
         yield* publishState
         yield* publish({ event: "done", ...done })
@@ -308,6 +305,11 @@ export const makePipeActor = (
           })
         )
         yield* options.retain(transferId)
+        // Last: once the parties are released they let go of this actor, and with no spectator and no
+        // retention holding it, its scope closes and this fiber is interrupted.
+        yield* Effect.forEach([ended.sender, ...ended.receivers], (p) => Deferred.succeed(p.settled, undefined), {
+          discard: true
+        })
       })
 
     const tick = (transferId: TransferId) =>
@@ -392,6 +394,9 @@ export const makePipeActor = (
           return Effect.zipRight(shutdown, Deferred.succeed(message.reply, undefined))
       }
     }
+
+    // The last holder may let go with messages still queued (a waiting party's `Leave`): settle the gauge.
+    yield* Effect.addFinalizer(() => countWaiting(-((waiting?.receivers.length ?? 0) + (waiting?.sender ? 1 : 0))))
 
     // A defect in one message must not take the path down with it: log it and read the next message.
     // `interruptible`: the registry builds actors in an uninterruptible region, and a fiber forked there would

@@ -1,4 +1,4 @@
-import { type Cause, Deferred, Effect, RcMap, Ref, Scope } from "effect"
+import { type Cause, Deferred, Effect, Exit, RcMap, Ref, Scope } from "effect"
 import type { PipeName } from "../domain/PipeName.js"
 import { ShuttingDown, TooManyPipes, TooManySpectatorsOnServer } from "../domain/PipeError.js"
 import type { TransferId } from "../domain/TransferId.js"
@@ -19,16 +19,22 @@ export class PipeRegistry extends Effect.Service<PipeRegistry>()("pipe/PipeRegis
     const registryScope = yield* Effect.scope
     const self = yield* Deferred.make<RcMap.RcMap<PipeName, PipeActor, Cause.ExceededCapacityException>>()
 
-    /** Holds the path's actor for the retention window, then tells it the window is over. */
+    /**
+     * Holds the path's actor for the retention window, then tells it the window is over. The hold is taken
+     * before this returns, so the parties of the transfer may let go of the actor right after.
+     */
     const retain = (name: PipeName) => (transferId: TransferId) =>
-      Deferred.await(self).pipe(
-        Effect.flatMap((actors) => RcMap.get(actors, name)),
-        Effect.flatMap((actor) => Effect.zipRight(Effect.sleep(settings.retention), actor.endRetention(transferId))),
-        Effect.scoped,
-        Effect.ignore,
-        Effect.forkIn(registryScope),
-        Effect.asVoid
-      )
+      Effect.gen(function*() {
+        const actors = yield* Deferred.await(self)
+        const hold = yield* Scope.make()
+        const actor = yield* RcMap.get(actors, name).pipe(Scope.extend(hold), Effect.option)
+        if (actor._tag === "None") return yield* Scope.close(hold, Exit.void)
+        yield* Effect.sleep(settings.retention).pipe(
+          Effect.zipRight(actor.value.endRetention(transferId)),
+          Effect.ensuring(Scope.close(hold, Exit.void)),
+          Effect.forkIn(registryScope)
+        )
+      })
 
     const actors = yield* RcMap.make({
       lookup: (name: PipeName) => makePipeActor(name, { settings, retain: retain(name) }),

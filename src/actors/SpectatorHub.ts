@@ -82,12 +82,9 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
         return yield* Effect.fail(Option.none())
       }
       const events = [...(yield* Queue.takeAll(subscriber.lossless))]
+      // Sorting by id puts the newest progress where it was published, even between a state and a done.
       const progress = yield* Ref.getAndSet(subscriber.latestProgress, Option.none())
-      if (Option.isSome(progress)) {
-        // A progress older than the newest state/done it raced with is stale news: drop it.
-        const newest = events[events.length - 1]
-        if (newest === undefined || newest.id < progress.value.id) events.push(progress.value)
-      }
+      if (Option.isSome(progress)) events.push(progress.value)
       // Ring again so that a close that arrived with this batch ends the next take.
       if (yield* Ref.get(closed)) yield* Queue.offer(subscriber.bell, undefined)
       return events.sort(byId)

@@ -14,6 +14,8 @@ interface PartyBase {
   /** The path as this client sent it, for the messages it reads. */
   readonly path: string
   readonly settled: Deferred.Deferred<void, WaitTimedOut | ShuttingDown>
+  /** Completes when the party stops waiting: its transfer has started. */
+  readonly started: Deferred.Deferred<void>
 }
 
 export interface SenderParty extends PartyBase {

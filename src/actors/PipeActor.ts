@@ -26,8 +26,8 @@ import type { Stamped, Subscription } from "./SpectatorHub.js"
 import { makeSpectatorHub } from "./SpectatorHub.js"
 
 /** What a sender or receiver brings when it joins; the actor makes the party from it. */
-export type SenderJoin = Omit<SenderParty, "id" | "settled" | "role">
-export type ReceiverJoin = Omit<ReceiverParty, "id" | "settled" | "role">
+export type SenderJoin = Omit<SenderParty, "id" | "settled" | "started" | "role">
+export type ReceiverJoin = Omit<ReceiverParty, "id" | "settled" | "started" | "role">
 
 /** A consistent picture of a path at one instant, for `HEAD`, the JSON snapshot and replays. */
 export interface PipeView {
@@ -39,6 +39,17 @@ export interface PipeView {
   readonly stats: TransferStats | undefined
   readonly done: DoneData | undefined
   readonly spectators: number
+}
+
+/** A path nobody holds: what every path looks like before its first party and after its retention. */
+export const idleView: PipeView = {
+  state: "idle",
+  sender: false,
+  receivers: 0,
+  expectedReceivers: 0,
+  stats: undefined,
+  done: undefined,
+  spectators: 0
 }
 
 export interface Watch {
@@ -148,7 +159,8 @@ export const makePipeActor = (
       sender: streaming !== undefined || waiting?.sender !== undefined,
       receivers: streaming?.receivers.length ?? waiting?.receivers.length ?? 0,
       expectedReceivers: streaming?.receivers.length ?? waiting?.n ?? retained?.receivers ?? 0,
-      stats: streaming?.stats ?? retained?.stats,
+      // A new transfer forming during the last one's retention must not show the last one's numbers.
+      stats: streaming?.stats ?? (waiting === undefined ? retained?.stats : undefined),
       done: streaming === undefined && waiting === undefined ? retained?.done : undefined,
       spectators
     }))
@@ -193,6 +205,12 @@ export const makePipeActor = (
       return timer === undefined ? Effect.void : Fiber.interruptFork(timer)
     }
 
+    const partyBase = Effect.all({
+      id: Effect.sync(() => ++nextPartyId),
+      settled: Deferred.make<void, WaitTimedOut | ShuttingDown>(),
+      started: Deferred.make<void>()
+    })
+
     /** Takes a waiting party out; true if it was waiting. */
     const withdraw = (id: number): Party | undefined => {
       if (waiting === undefined) return undefined
@@ -215,7 +233,7 @@ export const makePipeActor = (
         if (waiting !== undefined && waiting.n !== join.n) {
           return yield* Deferred.fail(reply, new ReceiverCountMismatch({ expected: waiting.n, actual: join.n }))
         }
-        const party: SenderParty = { ...join, role: "sender", id: ++nextPartyId, settled: yield* Deferred.make<void, WaitTimedOut | ShuttingDown>() }
+        const party: SenderParty = { ...join, role: "sender", ...(yield* partyBase) }
         const receivers = waiting?.receivers ?? []
         waiting = { n: join.n, sender: party, receivers }
         yield* countWaiting(1)
@@ -235,7 +253,7 @@ export const makePipeActor = (
         if (waiting !== undefined && waiting.receivers.length >= waiting.n) {
           return yield* Deferred.fail(reply, new ReceiversFull())
         }
-        const party: ReceiverParty = { ...join, role: "receiver", id: ++nextPartyId, settled: yield* Deferred.make<void, WaitTimedOut | ShuttingDown>() }
+        const party: ReceiverParty = { ...join, role: "receiver", ...(yield* partyBase) }
         yield* countWaiting(1)
         waiting ??= { n: join.n, sender: undefined, receivers: [] }
         waiting.receivers.push(party)
@@ -255,10 +273,12 @@ export const makePipeActor = (
       const receivers = [...ready.receivers]
       yield* Effect.forEach([sender, ...receivers], (p) => disarmTimer(p.id), { discard: true })
       yield* countWaiting(-(receivers.length + 1))
+      yield* Effect.forEach([sender, ...receivers], (p) => Deferred.succeed(p.started, undefined), { discard: true })
       const stats = new TransferStats(makeTransferId(), sender.total, yield* Clock.currentTimeMillis)
       const transferId = stats.transferId
       const ticker = yield* tell({ _tag: "Tick", transferId }).pipe(
-        Effect.repeat(Schedule.spaced(settings.progressInterval)),
+        // `fixed`, not `spaced`: ticks keep to the clock instead of drifting by each tick's own cost.
+        Effect.repeat(Schedule.fixed(settings.progressInterval)),
         Effect.delay(settings.progressInterval),
         Effect.forkIn(scope)
       )

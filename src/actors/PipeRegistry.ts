@@ -3,9 +3,9 @@ import type { PipeName } from "../domain/PipeName.js"
 import { ShuttingDown, TooManyPipes, TooManySpectatorsOnServer } from "../domain/PipeError.js"
 import type { TransferId } from "../domain/TransferId.js"
 import { ServerConfig } from "../ServerConfig.js"
-import type { PipeActor } from "./PipeActor.js"
+import type { PipeActor, PipeView } from "./PipeActor.js"
+import { idleView, makePipeActor } from "./PipeActor.js"
 import { initPipeMetrics } from "./PipeMetrics.js"
-import { makePipeActor } from "./PipeActor.js"
 
 /**
  * Path → actor. An actor exists while someone holds it: a handler for as long as its request runs, or the
@@ -52,6 +52,17 @@ export class PipeRegistry extends Effect.Service<PipeRegistry>()("pipe/PipeRegis
           if (yield* Ref.get(draining)) return yield* new ShuttingDown()
           return yield* RcMap.get(actors, name).pipe(
             Effect.catchTag("ExceededCapacityException", () => new TooManyPipes({ limit: settings.maxPipes }))
+          )
+        }),
+      /**
+       * The path's current view without bringing an actor to life for it: probes and snapshot polls of
+       * paths nobody uses cost nothing and leave nothing behind.
+       */
+      view: (name: PipeName): Effect.Effect<PipeView> =>
+        Effect.gen(function*() {
+          if (!(yield* RcMap.has(actors, name))) return idleView
+          return yield* Effect.scoped(Effect.flatMap(RcMap.get(actors, name), (actor) => actor.view)).pipe(
+            Effect.orElseSucceed(() => idleView)
           )
         }),
       /** A server-wide spectator slot for the caller's scope (each path also has its own limit). */

@@ -9,5 +9,11 @@ export const SenderLine = {
   receiverAborted: "[INFO] A receiver aborted.\n",
   allReceiversAborted: "[ERROR] All receiver(s) aborted halfway.\n",
   failed: "[ERROR] Failed to send.\n",
-  shuttingDown: "[ERROR] The server is shutting down.\n"
+  shuttingDown: "[ERROR] The server is shutting down.\n",
+  /**
+   * Written to a waiting sender every second while its upload is unread. Its socket is not being read then
+   * (that is the backpressure), so a sender that dies would go unnoticed; a write makes its host answer
+   * with a reset, and the slot is freed within about two seconds.
+   */
+  probe: "\n"
 } as const

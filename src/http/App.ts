@@ -55,6 +55,10 @@ const dispatch = Effect.gen(function*() {
       return yield* new NotFound()
     case "InvalidPath":
       return yield* new InvalidPath()
+    case "ReservedName":
+      return method === "PUT" || method === "POST"
+        ? yield* new ReservedPath({ path: target.path })
+        : yield* new NotFound()
     case "Reserved":
       return method === "PUT" || method === "POST"
         ? yield* new ReservedPath({ path: target.path })
@@ -73,7 +77,10 @@ const dispatch = Effect.gen(function*() {
 
 export const pipeApp = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
+  // The platform runs every handler uninterruptibly; ours wait on other parties for hours and must be
+  // interrupted when their client goes away (the platform does so on the response's `close`).
   const response = yield* dispatch.pipe(
+    Effect.interruptible,
     Effect.catchIf(isPipeError, (error) =>
       Metric.increment(Metric.tagged(PipeMetrics.counters.rejected, "reason", error._tag)).pipe(
         Effect.as(rejectionResponse(error))

@@ -7,7 +7,7 @@ import type { PipeName } from "../domain/PipeName.js"
 export const handleProbe = (name: PipeName) =>
   Effect.gen(function*() {
     const registry = yield* PipeRegistry
-    const view = yield* Effect.scoped(Effect.flatMap(registry.acquire(name), (actor) => actor.view))
+    const view = yield* registry.view(name)
     return HttpServerResponse.empty({
       status: 200,
       headers: {

@@ -24,6 +24,8 @@ export type Route =
   | { readonly _tag: "Pipe"; readonly path: string; readonly name: PipeName }
   | { readonly _tag: "InvalidPath"; readonly path: string }
   | { readonly _tag: "NotFound"; readonly path: string }
+  /** A pipe name whose canonical path is one of ours (`/health` ↔ `/api/v1/pipe/health`): no pipe. */
+  | { readonly _tag: "ReservedName"; readonly path: string }
 
 const canonicalPrefix = "/api/v1/pipe/"
 
@@ -42,7 +44,10 @@ export const route = (rawPath: string): Route => {
   if (raw === undefined) return { _tag: "NotFound", path: rawPath }
   return Option.match(parsePipeName(raw), {
     onNone: () => ({ _tag: "InvalidPath", path: rawPath }),
-    onSome: (name) => ({ _tag: "Pipe", path: rawPath, name })
+    onSome: (name) =>
+      isReserved(`${canonicalPrefix}${name}`)
+        ? { _tag: "ReservedName", path: rawPath }
+        : { _tag: "Pipe", path: rawPath, name }
   })
 }
 

@@ -51,10 +51,15 @@ const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
       onFile: (info) => {
         if (opened) return () => {}
         opened = true
+        // The part's own header lines, whole: multipasta's parsed fields keep only the type, not `filename=`.
+        const header = (name: string) => {
+          const value = info.headers[name]
+          return typeof value === "string" && value !== "" ? value : undefined
+        }
         resolve({
           stream: part,
-          contentType: info.contentType === "" ? undefined : info.contentType,
-          contentDisposition: info.contentDisposition === "" ? undefined : info.contentDisposition,
+          contentType: header("content-type"),
+          contentDisposition: header("content-disposition"),
           contentLength: undefined
         })
         return (chunk) => {

@@ -1,7 +1,9 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import { Deferred, Effect, Either } from "effect"
+import { Deferred, Effect, Either, Schedule } from "effect"
+import { tellSender } from "../actors/Party.js"
+import { SenderLine } from "../domain/SenderLine.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { ContentRangeUnsupported } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
@@ -31,6 +33,14 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
       res.setHeader("content-type", "text/plain")
       res.setHeader("access-control-allow-origin", "*")
       const party = yield* actor.joinSender({ n, path, req, res, total })
+      yield* Effect.sync(() => {
+        if (!req.complete) tellSender(party, SenderLine.probe)
+      }).pipe(
+        Effect.repeat(Schedule.spaced("1 second")),
+        Effect.delay("1 second"),
+        Effect.raceFirst(Deferred.await(party.started)),
+        Effect.forkScoped
+      )
       const waited = yield* Effect.either(Deferred.await(party.settled))
       if (Either.isLeft(waited)) {
         // Our 200 went out with the first line, so a timeout or a shutdown can only be said in the body.

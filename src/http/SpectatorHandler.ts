@@ -1,6 +1,6 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Effect, Exit, Schedule, Schema, Scope, Stream } from "effect"
+import { Chunk, Clock, Effect, Exit, Schedule, Schema, Scope, Stream } from "effect"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { Snapshot } from "../schema/Snapshot.js"
@@ -16,7 +16,7 @@ const encodeSnapshot = Schema.encode(Snapshot)
 const currentSnapshot = (name: PipeName) =>
   Effect.gen(function*() {
     const registry = yield* PipeRegistry
-    const view = yield* Effect.scoped(Effect.flatMap(registry.acquire(name), (actor) => actor.view))
+    const view = yield* registry.view(name)
     return yield* encodeSnapshot(snapshotOf(name, view, yield* Clock.currentTimeMillis))
   })
 
@@ -46,7 +46,9 @@ export const handleSpectator = (path: string, name: PipeName, query: URLSearchPa
     )
     const live = Stream.repeatEffectOption(watch.subscription.take).pipe(Stream.flattenIterables)
     const events = Stream.concat(Stream.fromIterable(watch.replay), live).pipe(
-      Stream.map((stamped) => encodeSse(stamped.id, stamped.event))
+      Stream.map((stamped) => encodeSse(stamped.id, stamped.event)),
+      // When the time-to-live ends a stream, EventSource should come back in a second, not its default 3.
+      Stream.prepend(Chunk.of("retry: 1000\n\n"))
     )
     const keepalive = Stream.fromSchedule(Schedule.spaced("15 seconds")).pipe(Stream.as(sseKeepalive))
     // The keepalive never ends by itself: the events decide when the response is over.

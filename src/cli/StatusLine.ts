@@ -1,0 +1,70 @@
+import { Effect } from "effect"
+
+/** MB as the protocol counts them (10^6 bytes). */
+export const formatBytes = (bytes: number): string =>
+  bytes < 1_000
+    ? `${bytes} B`
+    : bytes < 1_000_000
+    ? `${(bytes / 1_000).toFixed(1)} kB`
+    : `${(bytes / 1_000_000).toFixed(1)} MB`
+
+export const formatRate = (mbps: number): string => `${mbps.toFixed(1)} MB/s`
+
+export const formatSeconds = (seconds: number): string =>
+  seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
+
+/** `12.3 MB of 100.0 MB (12%)`, or just the bytes when the total is unknown. */
+export const formatAmount = (bytes: number, total: number | undefined): string =>
+  total === undefined || total === 0
+    ? formatBytes(bytes)
+    : `${formatBytes(bytes)} of ${formatBytes(total)} (${Math.floor((bytes / total) * 100)}%)`
+
+/**
+ * One line of a terminal redrawn in place: a live progress view. Disabled (every call a no-op) when the
+ * stream is not a terminal, so pipes and log files never see carriage returns. Redraws are throttled: a
+ * transfer reports far more often than a person can read.
+ */
+export interface StatusLine {
+  /** Shows `text`, unless the last redraw was less than the interval ago. */
+  readonly update: (text: string) => Effect.Effect<void>
+  /** Shows `text` at once and ends the line: the next output starts below it. */
+  readonly finish: (text: string) => Effect.Effect<void>
+  /** Erases the line (before printing something else, such as an error). */
+  readonly clear: Effect.Effect<void>
+}
+
+export const makeStatusLine = (out: NodeJS.WriteStream, intervalMs = 100): StatusLine => {
+  if (out.isTTY !== true) return { update: () => Effect.void, finish: () => Effect.void, clear: Effect.void }
+  let lastDraw = 0
+  let shown = false
+  const draw = (text: string) => {
+    // Longer than the terminal would wrap, and a wrapped line cannot be redrawn in place.
+    const width = out.columns > 1 ? out.columns - 1 : 79
+    out.write(`\r\x1b[2K${text.length > width ? text.slice(0, width) : text}`)
+    shown = true
+  }
+  return {
+    update: (text) =>
+      Effect.sync(() => {
+        const now = Date.now()
+        if (now - lastDraw < intervalMs) return
+        lastDraw = now
+        draw(text)
+      }),
+    finish: (text) =>
+      Effect.sync(() => {
+        draw(text)
+        out.write("\n")
+        shown = false
+        lastDraw = 0
+      }),
+    clear: Effect.sync(() => {
+      if (shown) out.write("\r\x1b[2K")
+      shown = false
+    })
+  }
+}
+
+/** Average speed since `startedAt` (ms) in MB/s. */
+export const averageMbps = (bytes: number, startedAt: number, now: number): number =>
+  now > startedAt ? bytes / 1_000 / (now - startedAt) : 0

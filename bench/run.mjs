@@ -2,11 +2,17 @@
 //   1. throughput: 2 GiB `head -c 2G /dev/zero | curl -T -` -> server -> `curl -o /dev/null`
 //   2. fan-out: one sender, n=4 receivers, 1 GiB
 //   3. slow receiver: server RSS while a `curl --limit-rate 5M` receiver holds back a 2 GiB sender
-//   4. a Markdown summary for the README
+//   4. spectators (pipe only): the 2 GiB relay with 0 vs 50 SSE spectators on the same path, alternating per round
+//   5. cadence (pipe only): gaps between a spectator's `progress` events during a rate-limited ~10 s transfer
+//   6. a Markdown summary for the README
 // Usage: npm run bench   (or: node bench/run.mjs after `npm run build`)
-// Env: BENCH_ROUNDS (5), BENCH_BYTES (2G), BENCH_FANOUT_ROUNDS (3), BENCH_FANOUT_BYTES (1G), BENCH_FANOUT_N (4),
-//      BENCH_SLOW_SECONDS (5), BENCH_SLOW_RATE (5M), BENCH_SERVERS (raw,piping,pipe), BENCH_SLOW_SERVERS (same)
-// Smoke run: BENCH_ROUNDS=1 BENCH_BYTES=64M BENCH_FANOUT_ROUNDS=1 BENCH_FANOUT_BYTES=32M BENCH_SLOW_SECONDS=2 node bench/run.mjs
+// Env: BENCH_SECTIONS (throughput,fanout,slow,spectators,cadence: any subset, comma-separated; default all)
+//      BENCH_ROUNDS (5), BENCH_BYTES (2G), BENCH_FANOUT_ROUNDS (3), BENCH_FANOUT_BYTES (1G), BENCH_FANOUT_N (4),
+//      BENCH_SLOW_SECONDS (5), BENCH_SLOW_RATE (5M), BENCH_SERVERS (raw,piping,pipe), BENCH_SLOW_SERVERS (same),
+//      BENCH_SPECTATOR_ROUNDS (5), BENCH_SPECTATOR_BYTES (2G), BENCH_SPECTATORS (50),
+//      BENCH_CADENCE_BYTES (1G), BENCH_CADENCE_RATE (100M, curl --limit-rate syntax), BENCH_CADENCE_EXPECT_MS (250)
+// Smoke run: BENCH_ROUNDS=1 BENCH_BYTES=64M BENCH_FANOUT_ROUNDS=1 BENCH_FANOUT_BYTES=32M BENCH_SLOW_SECONDS=2 \
+//            BENCH_SPECTATOR_ROUNDS=1 BENCH_SPECTATOR_BYTES=64M BENCH_CADENCE_BYTES=64M BENCH_CADENCE_RATE=16M node bench/run.mjs
 import { execFileSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import os from "node:os"
@@ -16,15 +22,29 @@ import { receive, sendZeros, transfer } from "./lib/curl.mjs"
 import { exited, installCleanup, kill, killAll, rssMB, sleep } from "./lib/proc.mjs"
 import { fmt, humanBytes, markdownTable, mbps, median, parseBytes, ratio, signed, textTable } from "./lib/report.mjs"
 import { SERVERS, checkPrerequisites, startServer } from "./lib/servers.mjs"
+import { cadence, cadenceMarkdown, printCadence, printSpectators, spectatorRounds, spectatorsMarkdown } from "./lib/spectators.mjs"
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..")
 
+const SECTIONS = ["throughput", "fanout", "slow", "spectators", "cadence"]
+/** Sections that compare all of BENCH_SERVERS; the others run on pipe only. */
+const COMPARATIVE = ["throughput", "fanout", "slow"]
+
 function readConfig(env = process.env) {
   const list = (v, dflt) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean)
-  const servers = list(env.BENCH_SERVERS, "raw,piping,pipe")
+  const sections = list(env.BENCH_SECTIONS, SECTIONS.join(","))
+  for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" in BENCH_SECTIONS (${SECTIONS.join(",")})`)
+  const comparative = sections.some((s) => COMPARATIVE.includes(s))
+  let servers = comparative ? list(env.BENCH_SERVERS, "raw,piping,pipe") : []
   for (const key of servers) if (!SERVERS[key]) throw new Error(`unknown server "${key}" in BENCH_SERVERS`)
+  const pipeOnly = sections.some((s) => !COMPARATIVE.includes(s))
+  if (pipeOnly && !servers.includes("pipe")) servers = [...servers, "pipe"]
+  const spectators = Number(env.BENCH_SPECTATORS ?? 50)
+  if (!(Number.isInteger(spectators) && spectators >= 1)) throw new Error("BENCH_SPECTATORS must be a positive integer")
   return {
+    sections: new Set(sections),
     servers,
+    comparativeServers: comparative ? servers.filter((k) => list(env.BENCH_SERVERS, "raw,piping,pipe").includes(k)) : [],
     rounds: Number(env.BENCH_ROUNDS ?? 5),
     bytes: parseBytes(env.BENCH_BYTES ?? "2G"),
     fanoutRounds: Number(env.BENCH_FANOUT_ROUNDS ?? 3),
@@ -34,6 +54,12 @@ function readConfig(env = process.env) {
     slowRate: env.BENCH_SLOW_RATE ?? "5M",
     slowBytes: parseBytes(env.BENCH_SLOW_BYTES ?? "2G"),
     slowServers: list(env.BENCH_SLOW_SERVERS, servers.join(",")).filter((k) => servers.includes(k)),
+    spectatorRounds: Number(env.BENCH_SPECTATOR_ROUNDS ?? 5),
+    spectatorBytes: parseBytes(env.BENCH_SPECTATOR_BYTES ?? "2G"),
+    spectators,
+    cadenceBytes: parseBytes(env.BENCH_CADENCE_BYTES ?? "1G"),
+    cadenceRate: env.BENCH_CADENCE_RATE ?? "100M",
+    cadenceExpectMs: Number(env.BENCH_CADENCE_EXPECT_MS ?? 250),
   }
 }
 
@@ -184,32 +210,44 @@ function printSlow(servers, slow, cfg) {
 
 // ---------------------------------------------------------------- report
 
-function printMarkdown(servers, thr, fan, slow, cfg, m) {
-  const thrRows = Object.fromEntries(summaryRows(servers, thr).map((r) => [r.key, r]))
-  const fanRows = Object.fromEntries(summaryRows(servers, fan).map((r) => [r.key, r]))
-  const header = [
-    "server",
-    `throughput MB/s (median of ${cfg.rounds} × ${humanBytes(cfg.bytes)})`,
-    "vs raw",
-    "vs piping-server",
-    `fan-out n=${cfg.fanoutN} aggregate MB/s (median of ${cfg.fanoutRounds} × ${humanBytes(cfg.fanoutBytes)})`,
-    "vs raw",
-    "RSS at start",
-    `slow-receiver RSS growth (${cfg.slowSeconds} s at ${cfg.slowRate}/s)`,
-  ]
-  const rows = servers.map((s) => [
-    s.key === "pipe" ? `**${s.label}**` : s.label,
-    fmt(thrRows[s.key].median), thrRows[s.key].vsRaw, thrRows[s.key].vsPiping,
-    fmt(fanRows[s.key].median), fanRows[s.key].vsRaw,
-    `${fmt(s.startRss)} MB`,
-    slow[s.key] ? `${signed(slow[s.key].growth)} MB (peak ${fmt(slow[s.key].peak)} MB)` : "–",
-  ])
+function printMarkdown(servers, { thr, fan, slow, spec, cad }, cfg, m) {
   console.log("\n## Benchmark (Markdown)\n")
-  console.log(markdownTable(header, rows))
+  if (thr || fan || slow) printComparativeMarkdown(servers, { thr, fan, slow }, cfg)
+  if (spec) {
+    console.log(`\nSSE spectators on the transfer's own path (in-process node:http clients in the bench process, ` +
+      `attached before the transfer; order alternating per round):\n`)
+    console.log(spectatorsMarkdown(spec))
+  }
+  if (cad) {
+    console.log(`\nSpectator \`progress\` cadence: one spectator, gaps between consecutive periodic \`progress\` events ` +
+      `(the extra one published with \`done\` excluded); p99 is nearest-rank over ~${cad.ticks ?? "?"} gaps, so close to the max:\n`)
+    console.log(cadenceMarkdown(cad))
+  }
   console.log(
     `\nMachine: ${m.nproc} vCPU (${m.cpu}), ${m.os}, Node ${m.node}, ${m.curl}; loopback 127.0.0.1; ` +
       `MB = 10^6 bytes; measured ${m.date} with \`npm run bench\`.`,
   )
+}
+
+/** The three-server table; only the columns of the sections that ran. */
+function printComparativeMarkdown(servers, { thr, fan, slow }, cfg) {
+  const thrRows = thr && Object.fromEntries(summaryRows(servers, thr).map((r) => [r.key, r]))
+  const fanRows = fan && Object.fromEntries(summaryRows(servers, fan).map((r) => [r.key, r]))
+  const header = [
+    "server",
+    ...(thr ? [`throughput MB/s (median of ${cfg.rounds} × ${humanBytes(cfg.bytes)})`, "vs raw", "vs piping-server"] : []),
+    ...(fan ? [`fan-out n=${cfg.fanoutN} aggregate MB/s (median of ${cfg.fanoutRounds} × ${humanBytes(cfg.fanoutBytes)})`, "vs raw"] : []),
+    "RSS at start",
+    ...(slow ? [`slow-receiver RSS growth (${cfg.slowSeconds} s at ${cfg.slowRate}/s)`] : []),
+  ]
+  const rows = servers.map((s) => [
+    s.key === "pipe" ? `**${s.label}**` : s.label,
+    ...(thr ? [fmt(thrRows[s.key].median), thrRows[s.key].vsRaw, thrRows[s.key].vsPiping] : []),
+    ...(fan ? [fmt(fanRows[s.key].median), fanRows[s.key].vsRaw] : []),
+    `${fmt(s.startRss)} MB`,
+    ...(slow ? [slow[s.key] ? `${signed(slow[s.key].growth)} MB (peak ${fmt(slow[s.key].peak)} MB)` : "–"] : []),
+  ])
+  console.log(markdownTable(header, rows))
 }
 
 /** Stops every server that is still running; returns { key: "how it stopped" }. */
@@ -239,34 +277,66 @@ async function main() {
   const m = machine()
   const logDir = mkdtempSync(join(os.tmpdir(), "pipe-bench-"))
   console.log(`pipe bench — ${m.date}, ${m.nproc} vCPU (${m.cpu}), Node ${m.node}, ${m.curl}`)
-  console.log(`servers: ${cfg.servers.join(", ")}; server logs in ${logDir}; load average ${loadavg()}`)
+  console.log(`sections: ${[...cfg.sections].join(", ")}; servers: ${cfg.servers.join(", ")}; server logs in ${logDir}; ` +
+    `load average ${loadavg()}`)
 
   const servers = []
   try {
+    const pipeArgs = cfg.spectators > 50 ? ["--max-spectators", String(cfg.spectators)] : []
     for (const key of cfg.servers) {
-      const s = await startServer(key, { root: ROOT, logDir })
+      const s = await startServer(key, { root: ROOT, logDir, extraArgs: key === "pipe" ? pipeArgs : [] })
       servers.push(s)
-      console.log(`  started ${s.label} (pid ${s.pid}) at ${s.baseUrl}`)
+      console.log(`  started ${s.label} (pid ${s.pid}) at ${s.baseUrl}${s.args.length > 1 ? `  [${s.args.slice(1).join(" ")}]` : ""}`)
     }
+    const cmp = servers.filter((s) => cfg.comparativeServers.includes(s.key))
+    const pipe = servers.find((s) => s.key === "pipe")
+    const has = (section) => cfg.sections.has(section)
     const warm = await warmUp(servers, Math.min(cfg.bytes, 256 * 2 ** 20))
+    const out = {}
 
-    console.log(`\n1. Throughput: ${cfg.rounds} rounds × ${humanBytes(cfg.bytes)}, one sender -> one receiver`)
-    const thr = await rounds(servers, { rounds: cfg.rounds, bytes: cfg.bytes, n: 1, tag: "thr" })
-    printSummary(`Throughput (${humanBytes(cfg.bytes)}, MB = 10^6 B)`, summaryRows(servers, thr))
+    if (has("throughput")) {
+      console.log(`\n1. Throughput: ${cfg.rounds} rounds × ${humanBytes(cfg.bytes)}, one sender -> one receiver`)
+      out.thr = await rounds(cmp, { rounds: cfg.rounds, bytes: cfg.bytes, n: 1, tag: "thr" })
+      printSummary(`Throughput (${humanBytes(cfg.bytes)}, MB = 10^6 B)`, summaryRows(cmp, out.thr))
+    }
 
-    console.log(`\n2. Fan-out: ${cfg.fanoutRounds} rounds × ${humanBytes(cfg.fanoutBytes)} to n=${cfg.fanoutN} receivers`)
-    const fan = await rounds(servers, { rounds: cfg.fanoutRounds, bytes: cfg.fanoutBytes, n: cfg.fanoutN, tag: "fan" })
-    printSummary(`Fan-out n=${cfg.fanoutN} (aggregate delivered MB/s = ${cfg.fanoutN} × ${humanBytes(cfg.fanoutBytes)} / wall time)`,
-      summaryRows(servers, fan))
+    if (has("fanout")) {
+      console.log(`\n2. Fan-out: ${cfg.fanoutRounds} rounds × ${humanBytes(cfg.fanoutBytes)} to n=${cfg.fanoutN} receivers`)
+      out.fan = await rounds(cmp, { rounds: cfg.fanoutRounds, bytes: cfg.fanoutBytes, n: cfg.fanoutN, tag: "fan" })
+      printSummary(`Fan-out n=${cfg.fanoutN} (aggregate delivered MB/s = ${cfg.fanoutN} × ${humanBytes(cfg.fanoutBytes)} / wall time)`,
+        summaryRows(cmp, out.fan))
+    }
 
-    const slowServers = servers.filter((s) => cfg.slowServers.includes(s.key))
-    const slow = await slowReceivers(slowServers, cfg)
-    printSlow(slowServers, slow, cfg)
+    if (has("slow")) {
+      const slowServers = cmp.filter((s) => cfg.slowServers.includes(s.key))
+      out.slow = await slowReceivers(slowServers, cfg)
+      printSlow(slowServers, out.slow, cfg)
+    }
 
-    printMarkdown(servers, thr, fan, slow, cfg, m)
+    if (has("spectators")) {
+      out.spec = await spectatorRounds(pipe, cfg)
+      printSpectators(out.spec)
+    }
+
+    if (has("cadence")) {
+      out.cad = await cadence(pipe, cfg)
+      printCadence(out.cad)
+    }
+
+    printMarkdown(cmp, out, cfg, m)
     console.log(`\nLoad average at the end: ${loadavg()} (1/5/15 min; other work on the box adds noise)`)
     const stops = await stopAll(servers)
-    printObservations(servers, [["warm-up", warm], ["throughput", thr], ["fan-out", fan]], stops)
+    const specFailures = (k) => out.spec ? out.spec.byK[k].failures : []
+    const pipeOnly = (failures) => ({ pipe: { failures } })
+    printObservations(servers, [
+      ["warm-up", warm], ["throughput", out.thr ?? {}], ["fan-out", out.fan ?? {}],
+      ...(out.spec ? [
+        ["spectators (0)", pipeOnly(specFailures(0))],
+        [`spectators (${cfg.spectators})`, pipeOnly([...specFailures(cfg.spectators), ...out.spec.checkFailures])],
+      ] : []),
+      ...(out.cad ? [["cadence", pipeOnly(out.cad.failed ? [out.cad.failed]
+        : [...out.cad.check.problems, ...out.cad.transferProblems])]] : []),
+    ], stops)
   } finally {
     await stopAll(servers)
     await killAll()
@@ -274,7 +344,8 @@ async function main() {
 }
 
 main().catch(async (err) => {
-  console.error(`bench failed: ${err.message?.includes("is missing") ? err.message : (err.stack ?? err)}`)
+  const plain = /is missing|BENCH_|unknown (section|server)/.test(err.message ?? "")
+  console.error(`bench failed: ${plain ? err.message : (err.stack ?? err)}`)
   await killAll()
   process.exit(1)
 })

@@ -70,3 +70,10 @@ export function rssMB(pid) {
   const kB = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1])
   return (kB * 1024) / 1e6
 }
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat (assumes 100 ticks/s). */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ") // fields from 3 (state) on
+  return (Number(fields[11]) + Number(fields[12])) / 100 // utime (14) + stime (15)
+}

@@ -42,3 +42,10 @@ export function markdownTable(header, rows) {
   const line = (cells) => `| ${cells.join(" | ")} |`
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n")
 }
+
+/** Nearest-rank percentile (p in 0..100) of a list of numbers; NaN for an empty list. */
+export function percentile(xs, p) {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
+}

@@ -99,14 +99,15 @@ function waitForReady(child, def, stdoutLines, timeoutMs) {
 }
 
 /**
- * Starts one server. Returns a handle:
- * { key, label, pid, baseUrl, url(name, n), alive(), stderrTail, logFile, stop() }
+ * Starts one server (extraArgs are appended to its command line). Returns a handle:
+ * { key, label, pid, args, baseUrl, url(name, n), alive(), stderrTail, logFile, stop() }
  */
-export async function startServer(key, { root, logDir, timeoutMs = 20000 }) {
+export async function startServer(key, { root, logDir, timeoutMs = 20000, extraArgs = [] }) {
   const def = SERVERS[key]
   checkPrerequisites([key], root)
   const port = def.needsPort ? await freePort() : undefined
-  const [cmd, args] = def.command(root, port)
+  const [cmd, baseArgs] = def.command(root, port)
+  const args = [...baseArgs, ...extraArgs]
   const child = start(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
   const logFile = join(logDir, `${key}.log`)
   const log = createWriteStream(logFile)
@@ -130,6 +131,7 @@ export async function startServer(key, { root, logDir, timeoutMs = 20000 }) {
     key,
     label: def.label,
     pid: child.pid,
+    args,
     startRss: rssMB(child.pid),
     baseUrl,
     logFile,

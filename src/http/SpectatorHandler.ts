@@ -1,7 +1,10 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Chunk, Clock, Effect, Exit, Schedule, Schema, Scope, Stream } from "effect"
+import { Clock, Effect, Schedule, Schema } from "effect"
+import type { ServerResponse } from "node:http"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
+import type { Stamped } from "../actors/SpectatorHub.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { Snapshot } from "../schema/Snapshot.js"
 import { encodeSse, sseKeepalive } from "../schema/Sse.js"
@@ -34,31 +37,60 @@ export const handleSpectator = (path: string, name: PipeName, query: URLSearchPa
     }
     if (format === "html") return dashboardPage(path, yield* currentSnapshot(name))
 
+    return yield* streamEvents(path, name, NodeHttpServerRequest.toServerResponse(request))
+  })
+
+/**
+ * The SSE stream of one spectator: the replayed snapshot, then live events, a keepalive every 15 s, until
+ * the spectator leaves (the handler is interrupted), the path shuts down, or the time-to-live ends it
+ * cleanly. Frames go straight to the socket, one write per batch: this runs for every spectator on every
+ * tick, and a `Stream` pipeline per connection cost ~0.4 ms of CPU per event delivered.
+ */
+const streamEvents = (path: string, name: PipeName, res: ServerResponse) =>
+  Effect.scoped(Effect.gen(function*() {
     const { spectatorTtl } = yield* ServerConfig
     const registry = yield* PipeRegistry
-    // The subscription outlives this handler's body: it lives exactly as long as the response stream.
-    const scope = yield* Scope.make()
     const watch = yield* registry.admitSpectator.pipe(
       Effect.zipRight(registry.acquire(name)),
-      Effect.flatMap((actor) => actor.watch(path)),
-      Scope.extend(scope),
-      Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
+      Effect.flatMap((actor) => actor.watch(path))
     )
-    const live = Stream.repeatEffectOption(watch.subscription.take).pipe(Stream.flattenIterables)
-    const events = Stream.concat(Stream.fromIterable(watch.replay), live).pipe(
-      Stream.map((stamped) => encodeSse(stamped.id, stamped.event)),
-      // When the time-to-live ends a stream, EventSource should come back in a second, not its default 3.
-      Stream.prepend(Chunk.of("retry: 1000\n\n"))
-    )
-    const keepalive = Stream.fromSchedule(Schedule.spaced("15 seconds")).pipe(Stream.as(sseKeepalive))
-    // The keepalive never ends by itself: the events decide when the response is over.
-    const body = Stream.merge(events, keepalive, { haltStrategy: "left" }).pipe(
-      Stream.interruptWhen(Effect.sleep(spectatorTtl)),
-      Stream.encodeText,
-      Stream.ensuring(Scope.close(scope, Exit.void))
-    )
-    return HttpServerResponse.stream(body, {
-      contentType: "text/event-stream",
-      headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+      "access-control-allow-origin": "*"
     })
+    // When the time-to-live ends a stream, EventSource should come back in a second, not its default 3.
+    yield* send(res, `retry: 1000\n\n${frames(watch.replay)}`)
+    yield* send(res, sseKeepalive).pipe(
+      Effect.repeat(Schedule.spaced("15 seconds")),
+      Effect.delay("15 seconds"),
+      Effect.forkScoped
+    )
+    yield* watch.subscription.take.pipe(
+      Effect.flatMap((batch) => send(res, frames(batch))),
+      Effect.forever,
+      Effect.catchAll(() => Effect.void), // the hub closed: the path is shutting down
+      Effect.raceFirst(Effect.sleep(spectatorTtl))
+    )
+    res.end()
+    return HttpServerResponse.empty()
+  }))
+
+/** Each event is framed once, however many spectators it goes to. */
+const framed = new WeakMap<Stamped, string>()
+const frames = (events: ReadonlyArray<Stamped>) =>
+  events.map((e) => {
+    let frame = framed.get(e)
+    if (frame === undefined) framed.set(e, frame = encodeSse(e.id, e.event))
+    return frame
+  }).join("")
+
+/** Writes to a spectator's socket and waits for it to drain when its buffer is full (a slow reader). */
+const send = (res: ServerResponse, text: string): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    if (res.write(text)) return resume(Effect.void)
+    const drained = () => resume(Effect.void)
+    res.once("drain", drained)
+    return Effect.sync(() => res.off("drain", drained))
   })

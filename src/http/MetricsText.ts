@@ -1,4 +1,4 @@
-import { Effect, Metric, MetricState } from "effect"
+import { Effect, Metric, MetricKeyType, MetricState } from "effect"
 import type { MetricPair } from "effect"
 
 /**
@@ -38,7 +38,10 @@ const render = (
     return created.lines
   }
   if (MetricState.isCounterState(state)) {
-    family("counter").push(`${key.name}${labels(tags)} ${number(state.count)}`)
+    // Effect lets a counter go down unless it is `incremental` (its runtime's `effect_fiber_active` does);
+    // Prometheus would read every drop as a restart, so such a counter is exposed as a gauge.
+    const monotonic = MetricKeyType.isCounterKey(key.keyType) && key.keyType.incremental
+    family(monotonic ? "counter" : "gauge").push(`${key.name}${labels(tags)} ${number(state.count)}`)
   } else if (MetricState.isGaugeState(state)) {
     family("gauge").push(`${key.name}${labels(tags)} ${number(state.value)}`)
   } else if (MetricState.isHistogramState(state)) {

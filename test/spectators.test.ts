@@ -6,13 +6,24 @@ import { PrngSource } from "./support/data.js"
 import { request } from "./support/http.js"
 import { healthz, pipePath, probe, uniqueName, waitForReceivers } from "./support/pipe.js"
 import { rssBytes } from "./support/proc.js"
-import { useServer } from "./support/server.js"
+import { type ServerHandle, useServer } from "./support/server.js"
 import { ofKind, openSse } from "./support/sse.js"
 import { curlReceiver, curlSender } from "./support/transfer.js"
 import { waitFor } from "./support/wait.js"
 
 const MB = 1_000_000
 const decodeSnapshot = Schema.decodeUnknownSync(Snapshot)
+
+/** A curl receiver, then a curl sender of `size` seeded bytes: both succeed and the bytes are equal. */
+const expectIntactTransfer = async (server: ServerHandle, path: string, seed: string, size: number) => {
+  const source = new PrngSource(seed, { size })
+  const receiver = curlReceiver(server, path)
+  await waitForReceivers(server, path, 1)
+  const sender = curlSender(server, path, source)
+  const [sent, received] = await Promise.all([sender.result, receiver.result])
+  expect(sent.code).toBe(0)
+  expect(received.sha256).toBe(source.digest.hex())
+}
 
 const snapshotOf = async (url: string, path: string) => {
   const reply = await request(url, `${path}?progress`, { headers: { accept: "application/json" } })
@@ -148,13 +159,7 @@ describe("spectators never take a receiver slot", () => {
     expect(extra.headers["retry-after"]).toBeDefined()
 
     const size = 10 * MB
-    const source = new PrngSource("fifty", { size })
-    const receiver = curlReceiver(server(), path)
-    await waitForReceivers(server(), path, 1)
-    const sender = curlSender(server(), path, source)
-    const [sent, received] = await Promise.all([sender.result, receiver.result])
-    expect(sent.code).toBe(0)
-    expect(received.sha256).toBe(source.digest.hex())
+    await expectIntactTransfer(server(), path, "fifty", size)
     for (const spectator of spectators) {
       const done = await spectator.next((e) => e.event === "done", "done")
       expect(done.event).toMatchObject({ ok: true, bytes: size })
@@ -173,14 +178,7 @@ describe("spectators never take a receiver slot", () => {
     const stalled = openSse(server(), `${path}?progress`, { read: false })
     await stalled.response
     const rssBefore = rssBytes(server().pid)
-    const size = 400 * MB
-    const source = new PrngSource("stalled", { size })
-    const receiver = curlReceiver(server(), path)
-    await waitForReceivers(server(), path, 1)
-    const sender = curlSender(server(), path, source)
-    const [sent, received] = await Promise.all([sender.result, receiver.result])
-    expect(sent.code).toBe(0)
-    expect(received.sha256).toBe(source.digest.hex())
+    await expectIntactTransfer(server(), path, "stalled", 400 * MB)
     expect(rssBytes(server().pid) - rssBefore).toBeLessThan(64 * 1024 * 1024)
     stalled.close()
   }, 60_000)

@@ -211,7 +211,7 @@ export const makePipeActor = (
       started: Deferred.make<void>()
     })
 
-    /** Takes a waiting party out; true if it was waiting. */
+    /** Takes a waiting party out; the party, if it was still waiting. */
     const withdraw = (id: number): Party | undefined => {
       if (waiting === undefined) return undefined
       let party: Party | undefined

@@ -34,12 +34,15 @@ export const openSenderBody = (req: IncomingMessage): Promise<SenderBody> =>
 
 const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
   new Promise((resolve, reject) => {
+    // A sender that left just before its transfer started will never say 'close' again.
+    if (req.destroyed) return reject(new Error("sender gone"))
     let opened = false
     let partEnded = false
     const part = new Readable({ read: () => void req.resume() })
     const fail = (error: Error) => {
       if (!opened) reject(error)
-      else if (!partEnded) part.destroy(error)
+      // Once the relay is over nobody listens: an 'error' without a listener would crash the process.
+      else if (!partEnded) part.destroy(part.listenerCount("error") > 0 ? error : undefined)
     }
     const headers: Record<string, string> = {}
     for (const [key, value] of Object.entries(req.headers)) if (typeof value === "string") headers[key] = value

@@ -5,7 +5,7 @@ import type { PipeName } from "../domain/PipeName.js"
 import { SenderLine } from "../domain/SenderLine.js"
 import type { TransferOutcome, TransferStats } from "../domain/TransferStats.js"
 import { receiverHeaders } from "./ReceiverHeaders.js"
-import { relay } from "./Relay.js"
+import { relay, type RelayResult } from "./Relay.js"
 import { openSenderBody } from "./SenderBody.js"
 
 /**
@@ -34,7 +34,7 @@ export const runTransfer = (
     }
     tellSender(sender, SenderLine.start(receivers.length))
 
-    const result = yield* Effect.async<"complete" | "source-aborted" | "sinks-aborted">((resume) => {
+    const result = yield* Effect.async<RelayResult>((resume) => {
       const running = relay(body.value.stream, receivers.map((r) => r.res), stats.meter, {
         onSourceEnd: () => tellSender(sender, SenderLine.sent),
         onSinkAbort: () => tellSender(sender, SenderLine.receiverAborted)

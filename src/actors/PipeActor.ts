@@ -415,8 +415,18 @@ export const makePipeActor = (
       }
     }
 
-    // The last holder may let go with messages still queued (a waiting party's `Leave`): settle the gauge.
-    yield* Effect.addFinalizer(() => countWaiting(-((waiting?.receivers.length ?? 0) + (waiting?.sender ? 1 : 0))))
+    // The last holder may let go with messages still queued: a waiting party's `Leave`, or the
+    // `TransferEnded` of a transfer whose sender and receivers all vanished at once. Settle the books.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* countWaiting(-((waiting?.receivers.length ?? 0) + (waiting?.sender ? 1 : 0)))
+        if (streaming !== undefined) {
+          yield* Metric.incrementBy(PipeMetrics.gauges.transfersActive, -1)
+          yield* Metric.increment(PipeMetrics.counters.transfersAborted)
+          yield* Metric.incrementBy(PipeMetrics.counters.bytesRelayed, streaming.stats.meter.bytes)
+        }
+      })
+    )
 
     // A defect in one message must not take the path down with it: log it and read the next message.
     // `interruptible`: the registry builds actors in an uninterruptible region, and a fiber forked there would

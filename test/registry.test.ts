@@ -69,7 +69,9 @@ describe("the registry frees what nobody holds", () => {
     await round(600) // warm-up: JIT and allocator pools, so that growth below is a leak and not a warm-up
     const rssBefore = rssBytes(server().pid)
     await round(3_000)
-    expect(rssBytes(server().pid) - rssBefore).toBeLessThan(48 * 1024 * 1024)
+    // The exact checks are above (no pipe, no waiting party) and below (sockets); RSS is only a sanity
+    // bound, loose enough for the GC's timing on a loaded 2-core box.
+    expect(rssBytes(server().pid) - rssBefore).toBeLessThan(96 * 1024 * 1024)
     await waitFor(() => socketCount(server().pid) <= server().baselineSockets, { what: "sockets back to baseline" })
   }, 120_000)
 })

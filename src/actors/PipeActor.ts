@@ -267,6 +267,16 @@ export const makePipeActor = (
 
     /** Starts the transfer when everyone is here; otherwise tells spectators who has arrived. */
     const startOrAnnounce = Effect.gen(function*() {
+      // A party whose client just left may still have its `Leave` queued behind this message: never pair it.
+      const gone = [
+        ...(waiting?.sender?.res.destroyed ? [waiting.sender] : []),
+        ...(waiting?.receivers.filter((r) => r.res.destroyed) ?? [])
+      ]
+      for (const party of gone) {
+        withdraw(party.id)
+        yield* disarmTimer(party.id)
+        yield* countWaiting(-1)
+      }
       const ready = waiting
       if (ready?.sender === undefined || ready.receivers.length !== ready.n) return yield* publishState
       const sender = ready.sender

@@ -109,6 +109,15 @@ export class ContentRangeUnsupported extends Schema.TaggedError<ContentRangeUnsu
   }
 }
 
+export class InvalidMultipart extends Schema.TaggedError<InvalidMultipart>()("InvalidMultipart", {})
+  implements Rejection
+{
+  readonly status = 400
+  get body() {
+    return "[ERROR] A multipart/form-data body needs a boundary."
+  }
+}
+
 export class ServiceWorkerRejected extends Schema.TaggedError<ServiceWorkerRejected>()("ServiceWorkerRejected", {})
   implements Rejection
 {
@@ -181,6 +190,7 @@ export type PipeError =
   | ReceiverCountOutOfRange
   | JoinRejection
   | ContentRangeUnsupported
+  | InvalidMultipart
   | ServiceWorkerRejected
   | WaitTimedOut
   | TooManyPipes

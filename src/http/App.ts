@@ -26,6 +26,7 @@ const pipeErrorTags: ReadonlySet<string> = new Set<PipeError["_tag"]>([
   "ReceiversFull",
   "AlreadyEstablished",
   "ContentRangeUnsupported",
+  "InvalidMultipart",
   "ServiceWorkerRejected",
   "WaitTimedOut",
   "TooManyPipes",
@@ -61,7 +62,7 @@ const dispatch = Effect.gen(function*() {
         : yield* new NotFound()
     case "Reserved":
       return method === "PUT" || method === "POST"
-        ? yield* new ReservedPath({ path: target.path })
+        ? yield* new ReservedPath({ path: target.sent })
         : yield* handleReserved(target.path, query)
     case "Pipe": {
       const { path, name } = target

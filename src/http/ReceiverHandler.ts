@@ -1,11 +1,11 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Deferred, Effect } from "effect"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { disposition, receiverCount } from "./Query.js"
+import { answeredDirectly } from "./RawResponse.js"
 
 /**
  * `GET` on a pipe: joins the path as a receiver. Nothing is written until the transfer starts; then the
@@ -23,6 +23,6 @@ export const handleReceiver = (path: string, name: PipeName, query: URLSearchPar
       const actor = yield* registry.acquire(name)
       const party = yield* actor.joinReceiver({ n, path, res, disposition: disposition(query) })
       yield* Deferred.await(party.settled)
-      return HttpServerResponse.empty()
+      return answeredDirectly(res)
     }))
   })

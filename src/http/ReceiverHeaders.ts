@@ -13,10 +13,14 @@ const scriptCapable = new Set([
 ])
 
 export const safeContentType = (contentType: string | undefined): string => {
-  if (contentType === undefined || contentType.trim() === "") return "application/octet-stream"
+  // A list (`a/b, text/html`) is read by browsers as its last valid type: never pass one through.
+  if (contentType === undefined || contentType.trim() === "" || contentType.includes(",")) {
+    return "application/octet-stream"
+  }
   const semicolon = contentType.indexOf(";")
   const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
-  return scriptCapable.has(mediaType)
+  // Any `+xml` type (rss, atom, …) is rendered as an XML document, which may carry XHTML scripts.
+  return scriptCapable.has(mediaType) || mediaType.endsWith("+xml")
     ? `text/plain${semicolon === -1 ? "" : contentType.slice(semicolon)}`
     : contentType
 }

@@ -20,8 +20,8 @@ export type Sink = Writable
 export interface RelayHooks {
   /** The sender's body ended: every byte has been handed to the receivers. */
   readonly onSourceEnd: () => void
-  /** A receiver went away before the end; `remaining` are still being served. */
-  readonly onSinkAbort: (remaining: number) => void
+  /** A receiver went away before the end; others are still being served. */
+  readonly onSinkAbort: () => void
 }
 
 export type RelayResult = "complete" | "source-aborted" | "sinks-aborted"
@@ -70,7 +70,7 @@ export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteM
       settle("sinks-aborted")
       return
     }
-    hooks.onSinkAbort(live.size)
+    hooks.onSinkAbort()
     resumeIfClear()
     finishIfDone()
   }

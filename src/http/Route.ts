@@ -20,7 +20,7 @@ const isReserved = (path: string): path is ReservedPath => (reservedPaths as Rea
 
 /** What a request's path denotes. `path` is always the path exactly as the client sent it. */
 export type Route =
-  | { readonly _tag: "Reserved"; readonly path: ReservedPath }
+  | { readonly _tag: "Reserved"; readonly path: ReservedPath; readonly sent: string }
   | { readonly _tag: "Pipe"; readonly path: string; readonly name: PipeName }
   | { readonly _tag: "InvalidPath"; readonly path: string }
   | { readonly _tag: "NotFound"; readonly path: string }
@@ -34,8 +34,9 @@ const canonicalPrefix = "/api/v1/pipe/"
  * dot-segment-resolved URL), so `/a/../b` is refused rather than silently becoming `/b`.
  */
 export const route = (rawPath: string): Route => {
-  const path = rawPath === "/api/v1/pipe" ? "/" : rawPath
-  if (isReserved(path)) return { _tag: "Reserved", path }
+  if (rawPath === "/api/v1/pipe") return { _tag: "Reserved", path: "/", sent: rawPath }
+  const path = rawPath
+  if (isReserved(path)) return { _tag: "Reserved", path, sent: rawPath }
   const raw = path.startsWith(canonicalPrefix)
     ? path.slice(canonicalPrefix.length)
     : path === "/api" || path.startsWith("/api/")

@@ -10,9 +10,14 @@ export interface SenderBody {
   readonly contentLength: number | undefined
 }
 
-const isMultipart = (req: IncomingMessage) => /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
+export const isMultipart = (req: IncomingMessage) =>
+  /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
 
-const contentLengthOf = (req: IncomingMessage): number | undefined => {
+/** A multipart body we can parse: its `Content-Type` names a boundary. */
+export const hasBoundary = (req: IncomingMessage) =>
+  /;\s*boundary=("[^"]+"|[^;\s]+)/i.test(req.headers["content-type"] ?? "")
+
+export const contentLengthOf = (req: IncomingMessage): number | undefined => {
   const raw = req.headers["content-length"]
   return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined
 }
@@ -70,7 +75,8 @@ const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
           if (chunk === null) {
             partEnded = true
             part.push(null)
-            // Keep reading so the sender can finish its upload; later parts are dropped.
+            // Keep reading so the sender can finish its upload; later parts are dropped unparsed.
+            req.off("data", feed)
             req.resume()
           } else if (!part.push(chunk)) {
             req.pause()
@@ -82,7 +88,8 @@ const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
         if (!opened) reject(new Error("multipart: no part"))
       }
     })
-    req.on("data", (chunk: Buffer) => parser.write(chunk))
+    const feed = (chunk: Buffer) => parser.write(chunk)
+    req.on("data", feed)
     req.on("end", () => parser.end())
     req.on("error", (error) => fail(error))
     req.on("close", () => {

@@ -1,14 +1,15 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Deferred, Effect, Either, Schedule } from "effect"
 import { tellSender } from "../actors/Party.js"
 import { SenderLine } from "../domain/SenderLine.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
-import { ContentRangeUnsupported } from "../domain/PipeError.js"
+import { ContentRangeUnsupported, InvalidMultipart } from "../domain/PipeError.js"
+import { contentLengthOf, hasBoundary, isMultipart } from "./SenderBody.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { announcedTotal, receiverCount } from "./Query.js"
+import { answeredDirectly } from "./RawResponse.js"
 
 /**
  * `PUT`/`POST` on a pipe: joins the path as its sender and stays until the transfer is over. The response is
@@ -23,9 +24,9 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
     const { maxReceivers } = yield* ServerConfig
     const n = yield* receiverCount(query, maxReceivers)
     const announced = yield* announcedTotal(query)
-    const length = req.headers["content-length"]
-    const multipart = /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
-    const total = length !== undefined && /^\d+$/.test(length) && !multipart ? Number(length) : announced
+    const multipart = isMultipart(req)
+    if (multipart && !hasBoundary(req)) return yield* new InvalidMultipart()
+    const total = (multipart ? undefined : contentLengthOf(req)) ?? announced
 
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
@@ -46,6 +47,6 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
         // Our 200 went out with the first line, so a timeout or a shutdown can only be said in the body.
         res.end(`${waited.left.body}\n`, () => req.socket.destroy())
       }
-      return HttpServerResponse.empty()
+      return answeredDirectly(res)
     }))
   })

@@ -11,6 +11,7 @@ import { encodeSse, sseKeepalive } from "../schema/Sse.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { dashboardPage } from "./Dashboard.js"
 import { spectatorFormat } from "./Query.js"
+import { answeredDirectly } from "./RawResponse.js"
 import { snapshotOf } from "./Snapshot.js"
 
 const encodeSnapshot = Schema.encode(Snapshot)
@@ -74,7 +75,7 @@ const streamEvents = (path: string, name: PipeName, res: ServerResponse) =>
       Effect.raceFirst(Effect.sleep(spectatorTtl))
     )
     res.end()
-    return HttpServerResponse.empty()
+    return answeredDirectly(res)
   }))
 
 /** Each event is framed once, however many spectators it goes to. */

@@ -8,6 +8,9 @@ import { receiverHeaders } from "./ReceiverHeaders.js"
 import { relay, type RelayResult } from "./Relay.js"
 import { openSenderBody } from "./SenderBody.js"
 
+const completed: TransferOutcome = { ok: true }
+const failed = (error: string): TransferOutcome => ({ ok: false, error })
+
 /**
  * Runs one transfer whose parties are all present: answers the receivers, relays the body, and tells the
  * sender how it went. Never fails: a broken transfer is an outcome, made visible to every party here.
@@ -24,7 +27,7 @@ export const runTransfer = (
     if (body._tag === "None") {
       for (const receiver of receivers) receiver.res.destroy()
       endSender(sender, SenderLine.failed, true)
-      return { ok: false, error: "The sender's body could not be read." }
+      return failed("The sender's body could not be read.")
     }
     const fallbackName = name.slice(name.lastIndexOf("/") + 1)
     const xPiping = sender.req.headersDistinct["x-piping"] ?? []
@@ -40,24 +43,30 @@ export const runTransfer = (
         onSinkAbort: () => tellSender(sender, SenderLine.receiverAborted)
       })
       running.result.then((r) => resume(Effect.succeed(r)))
-      return Effect.sync(() => {
-        running.abort()
-        endSender(sender, SenderLine.shuttingDown, true)
-      })
+      return Effect.sync(running.abort)
     })
 
     switch (result) {
       case "complete":
         endSender(sender, SenderLine.allReceived, false)
-        return { ok: true }
+        return completed
       case "sinks-aborted":
         endSender(sender, SenderLine.allReceiversAborted, true)
-        return { ok: false, error: "All receivers aborted halfway." }
+        return failed("All receivers aborted halfway.")
       case "source-aborted":
         sender.res.destroy()
-        return { ok: false, error: "The sender aborted halfway." }
+        return failed("The sender aborted halfway.")
     }
-  })
+  }).pipe(
+    // Interrupted (shutdown, or every party gone) at any step, even before the relay started: nobody
+    // may take what was sent so far for a whole transfer.
+    Effect.onInterrupt(() =>
+      Effect.sync(() => {
+        for (const receiver of receivers) if (!receiver.res.writableFinished) receiver.res.destroy()
+        endSender(sender, SenderLine.shuttingDown, true)
+      })
+    )
+  )
 
 /**
  * Ends the sender's response with a last line. On failure it also closes the connection: a sender whose

@@ -1,0 +1,16 @@
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type { ServerResponse } from "node:http"
+
+/**
+ * What a handler returns after it answered on the Node socket itself (a sender's or receiver's response,
+ * an SSE stream). The platform writes a returned response unless the Node one has ended; a response we
+ * broke on purpose (destroyed, so the client sees the failure) has not, and writing to it would throw or,
+ * worse, end it cleanly. So make sure it counts as ended, then hand back an empty response to be ignored.
+ */
+export const answeredDirectly = (res: ServerResponse): HttpServerResponse.HttpServerResponse => {
+  if (!res.writableEnded) {
+    res.destroy()
+    res.end()
+  }
+  return HttpServerResponse.empty()
+}

@@ -197,3 +197,29 @@ export type PipeError =
   | TooManySpectators
   | TooManySpectatorsOnServer
   | ShuttingDown
+
+/** Every tag of `PipeError`; the type makes the compiler reject a missing or unknown one. */
+const pipeErrorTags: Readonly<Record<PipeError["_tag"], true>> = {
+  InvalidPath: true,
+  ReservedPath: true,
+  NotFound: true,
+  MethodNotAllowed: true,
+  InvalidQueryParameter: true,
+  ReceiverCountOutOfRange: true,
+  ReceiverCountMismatch: true,
+  SenderConflict: true,
+  ReceiversFull: true,
+  AlreadyEstablished: true,
+  ContentRangeUnsupported: true,
+  InvalidMultipart: true,
+  ServiceWorkerRejected: true,
+  WaitTimedOut: true,
+  TooManyPipes: true,
+  TooManySpectators: true,
+  TooManySpectatorsOnServer: true,
+  ShuttingDown: true
+}
+
+export const isPipeError = (error: unknown): error is PipeError =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" &&
+  Object.hasOwn(pipeErrorTags, error._tag)

@@ -3,8 +3,14 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Effect, Metric } from "effect"
 import { PipeMetrics } from "../actors/PipeMetrics.js"
-import type { PipeError } from "../domain/PipeError.js"
-import { InvalidPath, MethodNotAllowed, NotFound, ReservedPath, ServiceWorkerRejected } from "../domain/PipeError.js"
+import {
+  InvalidPath,
+  isPipeError,
+  MethodNotAllowed,
+  NotFound,
+  ReservedPath,
+  ServiceWorkerRejected
+} from "../domain/PipeError.js"
 import { handlePreflight } from "./Cors.js"
 import { handleProbe } from "./ProbeHandler.js"
 import { handleReceiver } from "./ReceiverHandler.js"
@@ -13,30 +19,6 @@ import { handleReserved } from "./ReservedPages.js"
 import { route, splitTarget } from "./Route.js"
 import { handleSender } from "./SenderHandler.js"
 import { handleSpectator } from "./SpectatorHandler.js"
-
-const pipeErrorTags: ReadonlySet<string> = new Set<PipeError["_tag"]>([
-  "InvalidPath",
-  "ReservedPath",
-  "NotFound",
-  "MethodNotAllowed",
-  "InvalidQueryParameter",
-  "ReceiverCountOutOfRange",
-  "ReceiverCountMismatch",
-  "SenderConflict",
-  "ReceiversFull",
-  "AlreadyEstablished",
-  "ContentRangeUnsupported",
-  "InvalidMultipart",
-  "ServiceWorkerRejected",
-  "WaitTimedOut",
-  "TooManyPipes",
-  "TooManySpectators",
-  "TooManySpectatorsOnServer",
-  "ShuttingDown"
-])
-
-const isPipeError = (error: unknown): error is PipeError =>
-  typeof error === "object" && error !== null && "_tag" in error && pipeErrorTags.has(String(error._tag))
 
 /**
  * The whole server, read top to bottom: what the method and the path make of a request, and who answers it.

@@ -38,3 +38,22 @@ export type Party = SenderParty | ReceiverParty
 export const tellSender = (sender: SenderParty, line: string): void => {
   if (!sender.res.writableEnded && !sender.res.destroyed) sender.res.write(line)
 }
+
+/**
+ * Ends the sender's response with a last line. On failure it also closes the connection: a sender whose
+ * upload was not read to the end must not keep uploading. The close lingers: we send our FIN and drop what
+ * still arrives for a moment, because destroying a socket with unread input sends a reset, and a reset
+ * can overtake our last line in a client that reads while it uploads.
+ */
+export const endSender = (sender: SenderParty, line: string, close: boolean): void => {
+  if (sender.res.writableEnded || sender.res.destroyed) return
+  sender.res.end(line, () => {
+    if (!close || sender.req.complete) return
+    const socket = sender.req.socket
+    sender.req.resume()
+    socket.end()
+    setTimeout(() => socket.destroy(), lingerMs).unref()
+  })
+}
+
+const lingerMs = 2_000

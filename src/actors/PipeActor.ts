@@ -177,6 +177,13 @@ export const makePipeActor = (
 
     const countWaiting = (delta: number) => Metric.incrementBy(PipeMetrics.gauges.waitingParties, delta)
 
+    const countEnded = (ok: boolean, bytes: number) =>
+      Effect.all([
+        Metric.incrementBy(PipeMetrics.gauges.transfersActive, -1),
+        Metric.increment(ok ? PipeMetrics.counters.transfersCompleted : PipeMetrics.counters.transfersAborted),
+        Metric.incrementBy(PipeMetrics.counters.bytesRelayed, bytes)
+      ], { discard: true })
+
     const stamp = (event: PipeEvent): Stamped => ({ id: ++nextEventId, event })
 
     const publish = (event: PipeEvent) => hub.publish(stamp(event))
@@ -211,7 +218,20 @@ export const makePipeActor = (
       started: Deferred.make<void>()
     })
 
-    /** Takes a waiting party out; the party, if it was still waiting. */
+    /** Everyone waiting now, sender first. */
+    const waitingParties = (): Array<Party> =>
+      waiting === undefined ? [] : [...(waiting.sender === undefined ? [] : [waiting.sender]), ...waiting.receivers]
+
+    /** Takes a waiting party out with its timer and its count; the party, if it was still waiting. */
+    const leave = (id: number) =>
+      Effect.gen(function*() {
+        const party = withdraw(id)
+        if (party === undefined) return undefined
+        yield* disarmTimer(party.id)
+        yield* countWaiting(-1)
+        return party
+      })
+
     const withdraw = (id: number): Party | undefined => {
       if (waiting === undefined) return undefined
       let party: Party | undefined
@@ -268,15 +288,7 @@ export const makePipeActor = (
     /** Starts the transfer when everyone is here; otherwise tells spectators who has arrived. */
     const startOrAnnounce = Effect.gen(function*() {
       // A party whose client just left may still have its `Leave` queued behind this message: never pair it.
-      const gone = [
-        ...(waiting?.sender?.res.destroyed ? [waiting.sender] : []),
-        ...(waiting?.receivers.filter((r) => r.res.destroyed) ?? [])
-      ]
-      for (const party of gone) {
-        withdraw(party.id)
-        yield* disarmTimer(party.id)
-        yield* countWaiting(-1)
-      }
+      for (const party of waitingParties()) if (party.res.destroyed) yield* leave(party.id)
       const ready = waiting
       if (ready?.sender === undefined || ready.receivers.length !== ready.n) return yield* publishState
       const sender = ready.sender
@@ -314,11 +326,7 @@ export const makePipeActor = (
         const done = ended.stats.done(outcome, now)
         streaming = undefined
         retained = { stats: ended.stats, done, receivers: ended.receivers.length }
-        yield* Metric.incrementBy(PipeMetrics.gauges.transfersActive, -1)
-        yield* Metric.increment(
-          done.ok ? PipeMetrics.counters.transfersCompleted : PipeMetrics.counters.transfersAborted
-        )
-        yield* Metric.incrementBy(PipeMetrics.counters.bytesRelayed, done.bytes)
+        yield* countEnded(done.ok, done.bytes)
         yield* Metric.update(PipeMetrics.transferDuration, done.durationSec)
         yield* publish({ event: "progress", ...ended.stats.progress(now) })
         yield* publishState
@@ -380,13 +388,17 @@ export const makePipeActor = (
         yield* Fiber.interrupt(relay)
         yield* endTransfer(stats.transferId, { ok: false, error: "The server is shutting down." })
       }
-      const left = waiting === undefined ? [] : [...(waiting.sender === undefined ? [] : [waiting.sender]), ...waiting.receivers]
+      const left = waitingParties()
       waiting = undefined
       yield* countWaiting(-left.length)
       yield* Effect.forEach(left, (party) => Deferred.fail(party.settled, new ShuttingDown()), { discard: true })
       if (left.length > 0) yield* publishState
       yield* hub.close
     })
+
+    /** A join whose party leaves again when the joining handler's scope closes. */
+    const joined = <P extends Party>(join: Effect.Effect<P, JoinRejection>) =>
+      Effect.acquireRelease(join, (party) => tell({ _tag: "Leave", id: party.id }))
 
     // ---- the mailbox ----------------------------------------------------------------------------------
 
@@ -397,16 +409,13 @@ export const makePipeActor = (
         case "JoinReceiver":
           return joinReceiver(message.join, message.reply)
         case "Leave":
-        case "WaitExpired": {
-          const party = withdraw(message.id)
-          if (party === undefined) return Effect.void
+        case "WaitExpired":
           return Effect.gen(function*() {
-            yield* disarmTimer(party.id)
-            yield* countWaiting(-1)
+            const party = yield* leave(message.id)
+            if (party === undefined) return
             if (message._tag === "WaitExpired") yield* Deferred.fail(party.settled, new WaitTimedOut())
             yield* publishState
           })
-        }
         case "Tick":
           return tick(message.transferId)
         case "TransferEnded":
@@ -429,12 +438,8 @@ export const makePipeActor = (
     // `TransferEnded` of a transfer whose sender and receivers all vanished at once. Settle the books.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
-        yield* countWaiting(-((waiting?.receivers.length ?? 0) + (waiting?.sender ? 1 : 0)))
-        if (streaming !== undefined) {
-          yield* Metric.incrementBy(PipeMetrics.gauges.transfersActive, -1)
-          yield* Metric.increment(PipeMetrics.counters.transfersAborted)
-          yield* Metric.incrementBy(PipeMetrics.counters.bytesRelayed, streaming.stats.meter.bytes)
-        }
+        yield* countWaiting(-waitingParties().length)
+        if (streaming !== undefined) yield* countEnded(false, streaming.stats.meter.bytes)
       })
     )
 
@@ -452,16 +457,8 @@ export const makePipeActor = (
 
     return {
       name,
-      joinSender: (join) =>
-        Effect.acquireRelease(
-          ask<SenderParty, JoinRejection>((reply) => ({ _tag: "JoinSender", join, reply })),
-          (party) => tell({ _tag: "Leave", id: party.id })
-        ),
-      joinReceiver: (join) =>
-        Effect.acquireRelease(
-          ask<ReceiverParty, JoinRejection>((reply) => ({ _tag: "JoinReceiver", join, reply })),
-          (party) => tell({ _tag: "Leave", id: party.id })
-        ),
+      joinSender: (join) => joined(ask((reply) => ({ _tag: "JoinSender", join, reply }))),
+      joinReceiver: (join) => joined(ask((reply) => ({ _tag: "JoinReceiver", join, reply }))),
       view: ask<PipeView, never>((reply) => ({ _tag: "View", reply })),
       watch: (path) =>
         Effect.flatMap(Effect.scope, (spectatorScope) =>

@@ -1,15 +1,15 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Deferred, Effect, Either, Schedule } from "effect"
-import { tellSender } from "../actors/Party.js"
-import { SenderLine } from "../domain/SenderLine.js"
+import { endSender, tellSender } from "../actors/Party.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { ContentRangeUnsupported, InvalidMultipart } from "../domain/PipeError.js"
-import { contentLengthOf, hasBoundary, isMultipart } from "./SenderBody.js"
 import type { PipeName } from "../domain/PipeName.js"
+import { SenderLine } from "../domain/SenderLine.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { announcedTotal, receiverCount } from "./Query.js"
 import { answeredDirectly } from "./RawResponse.js"
+import { contentLengthOf, hasBoundary, isMultipart } from "./SenderBody.js"
 
 /**
  * `PUT`/`POST` on a pipe: joins the path as its sender and stays until the transfer is over. The response is
@@ -45,7 +45,7 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
       const waited = yield* Effect.either(Deferred.await(party.settled))
       if (Either.isLeft(waited)) {
         // Our 200 went out with the first line, so a timeout or a shutdown can only be said in the body.
-        res.end(`${waited.left.body}\n`, () => req.socket.destroy())
+        endSender(party, `${waited.left.body}\n`, true)
       }
       return answeredDirectly(res)
     }))

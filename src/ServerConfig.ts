@@ -13,6 +13,8 @@ export interface ServerSettings {
   readonly maxPipes: number
   readonly waitTimeout: Option.Option<Duration.Duration>
   readonly shutdownGrace: Duration.Duration
+  /** A transfer that moves no byte for this long ends as aborted. */
+  readonly stallTimeout: Duration.Duration
 }
 
 export class ServerConfig extends Context.Tag("pipe/ServerConfig")<ServerConfig, ServerSettings>() {}
@@ -28,5 +30,6 @@ export const defaultSettings: ServerSettings = {
   maxReceivers: 256,
   maxPipes: 10_000,
   waitTimeout: Option.none(),
-  shutdownGrace: Duration.seconds(30)
+  shutdownGrace: Duration.seconds(30),
+  stallTimeout: Duration.minutes(10)
 }

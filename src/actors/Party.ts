@@ -24,19 +24,36 @@ export interface SenderParty extends PartyBase {
   readonly res: ServerResponse
   /** Expected byte count: `Content-Length` when the body is not multipart, else `?total`. */
   readonly total: number | null
+  /**
+   * An HTTP/1.0 sender's lines, held and sent whole with a `Content-Length` when its response ends: a 1.0
+   * response has no chunked framing, and 1.0 clients (as piping-server does for them) read it at the end.
+   */
+  readonly held: Array<string> | undefined
 }
 
 export interface ReceiverParty extends PartyBase {
   readonly role: "receiver"
   readonly res: ServerResponse
   readonly disposition: Disposition
+  /** An HTTP/1.0 client: a body of unknown length reaches it close-delimited. */
+  readonly http10: boolean
 }
 
 export type Party = SenderParty | ReceiverParty
 
-/** Writes a status line to a sender whose response is still open. */
-export const tellSender = (sender: SenderParty, line: string): void => {
-  if (!sender.res.writableEnded && !sender.res.destroyed) sender.res.write(line)
+const isOpen = (sender: SenderParty) => !sender.res.writableEnded && !sender.res.destroyed
+
+/**
+ * Writes a status line to a sender whose response is still open. `flushed` runs once the line (and every
+ * line before it) has been handed to the kernel, or at once if it cannot be written.
+ */
+export const tellSender = (sender: SenderParty, line: string, flushed?: () => void): void => {
+  if (!isOpen(sender)) return flushed?.()
+  if (sender.held !== undefined) {
+    sender.held.push(line)
+    return flushed?.()
+  }
+  sender.res.write(line, flushed === undefined ? undefined : () => flushed())
 }
 
 /**
@@ -46,14 +63,18 @@ export const tellSender = (sender: SenderParty, line: string): void => {
  * can overtake our last line in a client that reads while it uploads.
  */
 export const endSender = (sender: SenderParty, line: string, close: boolean): void => {
-  if (sender.res.writableEnded || sender.res.destroyed) return
-  sender.res.end(line, () => {
+  if (!isOpen(sender)) return
+  const closeIfUnread = () => {
     if (!close || sender.req.complete) return
     const socket = sender.req.socket
     sender.req.resume()
     socket.end()
     setTimeout(() => socket.destroy(), lingerMs).unref()
-  })
+  }
+  if (sender.held === undefined) return void sender.res.end(line, closeIfUnread)
+  const whole = [...sender.held, line].join("")
+  sender.res.setHeader("content-length", Buffer.byteLength(whole))
+  sender.res.end(whole, closeIfUnread)
 }
 
 const lingerMs = 2_000

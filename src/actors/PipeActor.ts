@@ -1,4 +1,4 @@
-import { Clock, Deferred, Effect, Fiber, Metric, Option, Queue, Schedule, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Metric, Option, Queue, Schedule, Scope } from "effect"
 import type { JoinRejection } from "../domain/PipeError.js"
 import {
   AlreadyEstablished,
@@ -14,8 +14,9 @@ import type { PipeState } from "../domain/PipeState.js"
 import { SenderLine } from "../domain/SenderLine.js"
 import type { TransferId } from "../domain/TransferId.js"
 import { makeTransferId } from "../domain/TransferId.js"
-import type { TransferOutcome } from "../domain/TransferStats.js"
+import type { TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
 import { TransferStats } from "../domain/TransferStats.js"
+import { injectedFault } from "../FaultInjection.js"
 import { runTransfer } from "../http/Transfer.js"
 import type { DoneData, PipeEvent } from "../schema/PipeEvent.js"
 import type { ServerSettings } from "../ServerConfig.js"
@@ -28,6 +29,14 @@ import { makeSpectatorHub } from "./SpectatorHub.js"
 /** What a sender or receiver brings when it joins; the actor makes the party from it. */
 export type SenderJoin = Omit<SenderParty, "id" | "settled" | "started" | "role">
 export type ReceiverJoin = Omit<ReceiverParty, "id" | "settled" | "started" | "role">
+
+/** The server is going away (`line` is what a sender reads, `error` what spectators' `done` says). */
+const shutdownAbort: TransferAbort = { error: "The server is shutting down.", line: SenderLine.shuttingDown }
+
+const stallAbort = (timeout: Duration.Duration): TransferAbort => {
+  const error = `The transfer stalled: no byte moved for ${Duration.format(timeout)}.`
+  return { error, line: SenderLine.stalled(error) }
+}
 
 /** A consistent picture of a path at one instant, for `HEAD`, the JSON snapshot and replays. */
 export interface PipeView {
@@ -77,9 +86,15 @@ export interface PipeActor {
 }
 
 type Message =
-  | { readonly _tag: "JoinSender"; readonly join: SenderJoin; readonly reply: Deferred.Deferred<SenderParty, JoinRejection> }
+  | {
+    readonly _tag: "JoinSender"
+    readonly id: number
+    readonly join: SenderJoin
+    readonly reply: Deferred.Deferred<SenderParty, JoinRejection>
+  }
   | {
     readonly _tag: "JoinReceiver"
+    readonly id: number
     readonly join: ReceiverJoin
     readonly reply: Deferred.Deferred<ReceiverParty, JoinRejection>
   }
@@ -108,7 +123,10 @@ interface Streaming {
   readonly sender: SenderParty
   readonly receivers: ReadonlyArray<ReceiverParty>
   readonly ticker: Fiber.RuntimeFiber<unknown>
-  readonly relay: Fiber.RuntimeFiber<unknown>
+  /** The transfer; its outcome is also sent to the mailbox as `TransferEnded`. */
+  readonly relay: Fiber.RuntimeFiber<TransferOutcome>
+  /** Cuts the transfer from outside with a reason (shutdown, stall). */
+  readonly abort: Deferred.Deferred<TransferAbort>
 }
 
 interface Retained {
@@ -212,11 +230,12 @@ export const makePipeActor = (
       return timer === undefined ? Effect.void : Fiber.interruptFork(timer)
     }
 
-    const partyBase = Effect.all({
-      id: Effect.sync(() => ++nextPartyId),
-      settled: Deferred.make<void, WaitTimedOut | ShuttingDown>(),
-      started: Deferred.make<void>()
-    })
+    const partyBase = (id: number) =>
+      Effect.all({
+        id: Effect.succeed(id),
+        settled: Deferred.make<void, WaitTimedOut | ShuttingDown>(),
+        started: Deferred.make<void>()
+      })
 
     /** Everyone waiting now, sender first. */
     const waitingParties = (): Array<Party> =>
@@ -246,14 +265,15 @@ export const makePipeActor = (
       return party
     }
 
-    const joinSender = (join: SenderJoin, reply: Deferred.Deferred<SenderParty, JoinRejection>) =>
+    const joinSender = (id: number, join: SenderJoin, reply: Deferred.Deferred<SenderParty, JoinRejection>) =>
       Effect.gen(function*() {
+        if (injectedFault("actor", name)) return yield* Effect.dieMessage(`injected actor defect on ${name}`)
         if (streaming !== undefined) return yield* Deferred.fail(reply, new AlreadyEstablished({ path: join.path }))
         if (waiting?.sender !== undefined) return yield* Deferred.fail(reply, new SenderConflict({ path: join.path }))
         if (waiting !== undefined && waiting.n !== join.n) {
           return yield* Deferred.fail(reply, new ReceiverCountMismatch({ expected: waiting.n, actual: join.n }))
         }
-        const party: SenderParty = { ...join, role: "sender", ...(yield* partyBase) }
+        const party: SenderParty = { ...join, role: "sender", ...(yield* partyBase(id)) }
         const receivers = waiting?.receivers ?? []
         waiting = { n: join.n, sender: party, receivers }
         yield* countWaiting(1)
@@ -264,8 +284,9 @@ export const makePipeActor = (
         yield* startOrAnnounce
       })
 
-    const joinReceiver = (join: ReceiverJoin, reply: Deferred.Deferred<ReceiverParty, JoinRejection>) =>
+    const joinReceiver = (id: number, join: ReceiverJoin, reply: Deferred.Deferred<ReceiverParty, JoinRejection>) =>
       Effect.gen(function*() {
+        if (injectedFault("actor", name)) return yield* Effect.dieMessage(`injected actor defect on ${name}`)
         if (streaming !== undefined) return yield* Deferred.fail(reply, new AlreadyEstablished({ path: join.path }))
         if (waiting !== undefined && waiting.n !== join.n) {
           return yield* Deferred.fail(reply, new ReceiverCountMismatch({ expected: waiting.n, actual: join.n }))
@@ -273,7 +294,7 @@ export const makePipeActor = (
         if (waiting !== undefined && waiting.receivers.length >= waiting.n) {
           return yield* Deferred.fail(reply, new ReceiversFull())
         }
-        const party: ReceiverParty = { ...join, role: "receiver", ...(yield* partyBase) }
+        const party: ReceiverParty = { ...join, role: "receiver", ...(yield* partyBase(id)) }
         yield* countWaiting(1)
         waiting ??= { n: join.n, sender: undefined, receivers: [] }
         waiting.receivers.push(party)
@@ -304,22 +325,23 @@ export const makePipeActor = (
         Effect.delay(settings.progressInterval),
         Effect.forkIn(scope)
       )
-      const relay = yield* runTransfer(name, sender, receivers, stats).pipe(
-        Effect.flatMap((outcome) => tell({ _tag: "TransferEnded", transferId, outcome })),
+      const abort = yield* Deferred.make<TransferAbort>()
+      const relay = yield* runTransfer(name, sender, receivers, stats, abort).pipe(
+        Effect.tap((outcome) => tell({ _tag: "TransferEnded", transferId, outcome })),
         Effect.forkIn(scope)
       )
       waiting = undefined
       retained = undefined
-      streaming = { stats, sender, receivers, ticker, relay }
+      streaming = { stats, sender, receivers, ticker, relay, abort }
       yield* Metric.increment(PipeMetrics.counters.transfersStarted)
       yield* Metric.incrementBy(PipeMetrics.gauges.transfersActive, 1)
       yield* publishState
     })
 
-    const endTransfer = (transferId: TransferId, outcome: TransferOutcome) =>
-      Effect.gen(function*() {
-        const ended = streaming
-        if (ended === undefined || ended.stats.transferId !== transferId) return
+    const endTransfer = (transferId: TransferId, outcome: TransferOutcome) => {
+      const ended = streaming?.stats.transferId === transferId ? streaming : undefined
+      return Effect.gen(function*() {
+        if (ended === undefined) return
         yield* Fiber.interruptFork(ended.ticker)
         const now = yield* Clock.currentTimeMillis
         ended.stats.sample(now)
@@ -343,19 +365,31 @@ export const makePipeActor = (
           })
         )
         yield* options.retain(transferId)
-        // Last: once the parties are released they let go of this actor, and with no spectator and no
-        // retention holding it, its scope closes and this fiber is interrupted.
-        yield* Effect.forEach([ended.sender, ...ended.receivers], (p) => Deferred.succeed(p.settled, undefined), {
-          discard: true
-        })
-      })
+      }).pipe(
+        // Last, and whatever happened above: once the parties are released they let go of this actor, and
+        // with no spectator and no retention holding it, its scope closes and this fiber is interrupted.
+        Effect.ensuring(Effect.suspend(() =>
+          ended === undefined ? Effect.void : Effect.forEach(
+            [ended.sender, ...ended.receivers],
+            (p) => Deferred.succeed(p.settled, undefined),
+            { discard: true }
+          )
+        ))
+      )
+    }
 
     const tick = (transferId: TransferId) =>
       Effect.gen(function*() {
-        if (streaming === undefined || streaming.stats.transferId !== transferId) return
+        const running = streaming
+        if (running === undefined || running.stats.transferId !== transferId) return
         const now = yield* Clock.currentTimeMillis
-        streaming.stats.sample(now)
-        yield* publish({ event: "progress", ...streaming.stats.progress(now) })
+        running.stats.sample(now)
+        yield* publish({ event: "progress", ...running.stats.progress(now) })
+        // Nothing moved for the whole timeout (a receiver that never reads, a sender that sends nothing, a
+        // receiver that never confirms the end): end it visibly instead of holding everyone forever.
+        if (running.stats.stalledMs(now) >= Duration.toMillis(settings.stallTimeout)) {
+          yield* Deferred.succeed(running.abort, stallAbort(settings.stallTimeout))
+        }
       })
 
     // ---- spectators -----------------------------------------------------------------------------------
@@ -384,9 +418,10 @@ export const makePipeActor = (
      */
     const shutdown = Effect.gen(function*() {
       if (streaming !== undefined) {
-        const { stats, relay } = streaming
-        yield* Fiber.interrupt(relay)
-        yield* endTransfer(stats.transferId, { ok: false, error: "The server is shutting down." })
+        const { abort, relay, stats } = streaming
+        // A transfer that already ended keeps its own outcome: only one still running is cut.
+        yield* Deferred.succeed(abort, shutdownAbort)
+        yield* endTransfer(stats.transferId, yield* Fiber.join(relay))
       }
       const left = waitingParties()
       waiting = undefined
@@ -396,18 +431,25 @@ export const makePipeActor = (
       yield* hub.close
     })
 
-    /** A join whose party leaves again when the joining handler's scope closes. */
-    const joined = <P extends Party>(join: Effect.Effect<P, JoinRejection>) =>
-      Effect.acquireRelease(join, (party) => tell({ _tag: "Leave", id: party.id }))
+    /**
+     * A join whose party leaves again when the joining handler's scope closes. The `Leave` is registered
+     * before the join is asked, so the wait for the reply may be interrupted (its client left) at any point:
+     * the `Leave` then follows the join through the mailbox and takes the party out again.
+     */
+    const joined = <P extends Party>(join: (id: number) => Effect.Effect<P, JoinRejection>) =>
+      Effect.suspend(() => {
+        const id = ++nextPartyId
+        return Effect.zipRight(Effect.addFinalizer(() => tell({ _tag: "Leave", id })), join(id))
+      })
 
     // ---- the mailbox ----------------------------------------------------------------------------------
 
     const handle = (message: Message): Effect.Effect<void> => {
       switch (message._tag) {
         case "JoinSender":
-          return joinSender(message.join, message.reply)
+          return joinSender(message.id, message.join, message.reply)
         case "JoinReceiver":
-          return joinReceiver(message.join, message.reply)
+          return joinReceiver(message.id, message.join, message.reply)
         case "Leave":
         case "WaitExpired":
           return Effect.gen(function*() {
@@ -434,6 +476,24 @@ export const makePipeActor = (
       }
     }
 
+    /** The reply a message owed, failed with the defect that stopped it from being given. */
+    const failReply = (message: Message, defect: unknown): Effect.Effect<unknown> => {
+      switch (message._tag) {
+        case "JoinSender":
+          return Deferred.die(message.reply, defect)
+        case "JoinReceiver":
+          return Deferred.die(message.reply, defect)
+        case "View":
+          return Deferred.die(message.reply, defect)
+        case "Shutdown":
+          return Deferred.die(message.reply, defect)
+        case "Watch":
+          return Deferred.die(message.reply, defect)
+        default:
+          return Effect.void
+      }
+    }
+
     // The last holder may let go with messages still queued: a waiting party's `Leave`, or the
     // `TransferEnded` of a transfer whose sender and receivers all vanished at once. Settle the books.
     yield* Effect.addFinalizer(() =>
@@ -443,12 +503,18 @@ export const makePipeActor = (
       })
     )
 
-    // A defect in one message must not take the path down with it: log it and read the next message.
+    // A defect in one message must not take the path down with it, nor leave its asker waiting: the reply
+    // it owed fails with the defect (the request gets a 500), it is logged, and the next message is read.
     // `interruptible`: the registry builds actors in an uninterruptible region, and a fiber forked there would
     // inherit that, so closing the actor's scope could never stop its mailbox loop (nor what the loop forks).
     yield* Queue.take(mailbox).pipe(
       Effect.flatMap((message) =>
-        handle(message).pipe(Effect.catchAllDefect((defect) => Effect.logError("pipe actor defect", defect)))
+        handle(message).pipe(Effect.catchAllDefect((defect) =>
+          Effect.zipRight(
+            Effect.logError("pipe actor defect").pipe(Effect.annotateLogs({ path: name, message: message._tag, defect: String(defect) })),
+            failReply(message, defect)
+          )
+        ))
       ),
       Effect.forever,
       Effect.interruptible,
@@ -457,8 +523,8 @@ export const makePipeActor = (
 
     return {
       name,
-      joinSender: (join) => joined(ask((reply) => ({ _tag: "JoinSender", join, reply }))),
-      joinReceiver: (join) => joined(ask((reply) => ({ _tag: "JoinReceiver", join, reply }))),
+      joinSender: (join) => joined((id) => ask((reply) => ({ _tag: "JoinSender", id, join, reply }))),
+      joinReceiver: (join) => joined((id) => ask((reply) => ({ _tag: "JoinReceiver", id, join, reply }))),
       view: ask<PipeView, never>((reply) => ({ _tag: "View", reply })),
       watch: (path) =>
         Effect.flatMap(Effect.scope, (spectatorScope) =>

@@ -18,22 +18,22 @@ export interface Subscription {
 }
 
 interface Subscriber {
-  /** `state` and `done`: few per transfer, never dropped. */
-  readonly lossless: Queue.Queue<Stamped>
+  /** Only the newest `state`: it says everything the ones before it said. */
+  state: Stamped | undefined
   /** Only the newest `progress`: a spectator that reads slowly skips intermediate ones. */
-  readonly latestProgress: Ref.Ref<Option.Option<Stamped>>
+  progress: Stamped | undefined
+  /** `done` events, never coalesced (each is one transfer's result), at most `maxPendingDone`. */
+  readonly done: Array<Stamped>
   /** A doorbell: at most one pending ring, so publishing never waits on a spectator. */
   readonly bell: Queue.Queue<void>
 }
 
-
-
 /**
- * Fans a path's events out to its spectators, out of the data path. Publishing costs O(spectators) and never
- * blocks; each spectator holds at most one `progress` plus the `state`/`done` events it has not read yet, so
- * a stalled spectator neither slows anyone nor grows memory with the transfer's length. (A plain sliding
- * `PubSub` would bound memory too, but could drop a `state` or `done` for a slow reader.)
+ * A `done` is one per transfer; within one retention window a path sees few. A spectator that has not read
+ * this many results is not reading at all: it keeps the newest ones.
  */
+const maxPendingDone = 16
+
 export interface SpectatorHub {
   readonly publish: (stamped: Stamped) => Effect.Effect<void>
   readonly subscribe: Effect.Effect<Subscription, never, Scope.Scope>
@@ -53,16 +53,27 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
       Effect.forEach(
         all,
         (s) =>
-          (stamped.event.event === "progress"
-            ? Ref.set(s.latestProgress, Option.some(stamped))
-            : Queue.offer(s.lossless, stamped)).pipe(Effect.zipRight(Queue.offer(s.bell, undefined))),
+          Effect.suspend(() => {
+            switch (stamped.event.event) {
+              case "state":
+                s.state = stamped
+                break
+              case "progress":
+                s.progress = stamped
+                break
+              case "done":
+                if (s.done.push(stamped) > maxPendingDone) s.done.shift()
+            }
+            return Queue.offer(s.bell, undefined)
+          }),
         { discard: true }
       ))
 
   const subscribe = Effect.gen(function*() {
     const subscriber: Subscriber = {
-      lossless: yield* Queue.unbounded<Stamped>(),
-      latestProgress: yield* Ref.make(Option.none<Stamped>()),
+      state: undefined,
+      progress: undefined,
+      done: [],
       bell: yield* Queue.sliding<void>(1)
     }
     yield* Effect.acquireRelease(
@@ -76,18 +87,24 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
           return rest
         }).pipe(Effect.zipRight(Metric.incrementBy(PipeMetrics.gauges.spectatorsActive, -1)))
     )
+    const pending = (): Array<Stamped> => {
+      const events = subscriber.done.splice(0)
+      if (subscriber.state !== undefined) events.push(subscriber.state)
+      if (subscriber.progress !== undefined) events.push(subscriber.progress)
+      subscriber.state = undefined
+      subscriber.progress = undefined
+      // By id: each event where it was published, a progress between the state and the done around it.
+      return events.sort(byId)
+    }
     const take = Effect.gen(function*() {
       yield* Queue.take(subscriber.bell)
-      if ((yield* Queue.isEmpty(subscriber.lossless)) && (yield* Ref.get(closed))) {
-        return yield* Effect.fail(Option.none())
+      const events = pending()
+      if (yield* Ref.get(closed)) {
+        if (events.length === 0) return yield* Effect.fail(Option.none())
+        // Ring again so that the close that arrived with this batch ends the next take.
+        yield* Queue.offer(subscriber.bell, undefined)
       }
-      const events = [...(yield* Queue.takeAll(subscriber.lossless))]
-      // Sorting by id puts the newest progress where it was published, even between a state and a done.
-      const progress = yield* Ref.getAndSet(subscriber.latestProgress, Option.none())
-      if (Option.isSome(progress)) events.push(progress.value)
-      // Ring again so that a close that arrived with this batch ends the next take.
-      if (yield* Ref.get(closed)) yield* Queue.offer(subscriber.bell, undefined)
-      return events.sort(byId)
+      return events
     })
     return { take } satisfies Subscription
   })

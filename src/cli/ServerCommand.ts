@@ -5,10 +5,11 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Config, Console, Duration, Effect, Layer, Logger, Metric, Option, Schedule } from "effect"
-import { createServer, type Server } from "node:http"
+import type { Server } from "node:http"
 import { PipeMetrics } from "../actors/PipeMetrics.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { pipeApp } from "../http/App.js"
+import { makeNodeListener, withoutUpgrades } from "../http/NodeListener.js"
 import type { ServerSettings } from "../ServerConfig.js"
 import { defaultSettings, ServerConfig } from "../ServerConfig.js"
 
@@ -75,6 +76,7 @@ const serverOptions = {
     )
   ),
   shutdownGrace: duration("shutdown-grace", "30s", "On SIGTERM, how long running transfers may go on."),
+  stallTimeout: duration("stall-timeout", "10m", "A transfer that moves no byte for this long ends as aborted."),
   logFormat: Options.choice("log-format", ["json", "pretty"]).pipe(
     Options.withFallbackConfig(Config.literal("json", "pretty")(envName("log-format"))),
     Options.withDefault("json" as const),
@@ -115,13 +117,7 @@ const gracefulShutdown = (nodeServer: Server, registry: PipeRegistry, grace: Dur
 
 /** Runs the server until SIGINT/SIGTERM. */
 const serve = (settings: ServerSettings, logFormat: "json" | "pretty") => {
-  const nodeServer = createServer({
-    // Node's default would cut every request still uploading after 5 minutes: an 8-hour transfer is one request.
-    requestTimeout: 0,
-    // Slowloris: a client gets 20 s to finish sending its headers, and headers are capped at 16 KiB.
-    headersTimeout: 20_000,
-    maxHeaderSize: 16 * 1024
-  })
+  const nodeServer = makeNodeListener()
   const lifecycle = Layer.scopedDiscard(Effect.gen(function*() {
     const server = yield* HttpServer.HttpServer
     const registry = yield* PipeRegistry
@@ -131,7 +127,10 @@ const serve = (settings: ServerSettings, logFormat: "json" | "pretty") => {
     // Runs before the platform closes the listener (finalizers run in reverse): the graceful shutdown.
     yield* Effect.addFinalizer(() => gracefulShutdown(nodeServer, registry, settings.shutdownGrace))
   }))
-  return HttpServer.serve(pipeApp).pipe(
+  const upgradesOff = Layer.effectDiscard(Effect.sync(() => withoutUpgrades(nodeServer)))
+  return upgradesOff.pipe(
+    // Built after `serve` has registered the platform's handlers, so that it can take the upgrade one away.
+    Layer.provide(HttpServer.serve(pipeApp)),
     Layer.provide(lifecycle),
     Layer.provideMerge(PipeRegistry.Default),
     Layer.provideMerge(NodeHttpServer.layer(() => nodeServer, { host: settings.host, port: settings.port })),

@@ -174,6 +174,14 @@ export class TooManySpectatorsOnServer extends Schema.TaggedError<TooManySpectat
   }
 }
 
+/** A defect met while answering: the request fails visibly, the server goes on (and logs the cause). */
+export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", {}) implements Rejection {
+  readonly status = 500
+  get body() {
+    return "[ERROR] Internal server error."
+  }
+}
+
 /** A party that asked to join the transfer on a path and was refused by the path's actor. */
 export type JoinRejection =
   | ReceiverCountMismatch
@@ -197,6 +205,7 @@ export type PipeError =
   | TooManySpectators
   | TooManySpectatorsOnServer
   | ShuttingDown
+  | InternalError
 
 /** Every tag of `PipeError`; the type makes the compiler reject a missing or unknown one. */
 const pipeErrorTags: Readonly<Record<PipeError["_tag"], true>> = {
@@ -217,7 +226,8 @@ const pipeErrorTags: Readonly<Record<PipeError["_tag"], true>> = {
   TooManyPipes: true,
   TooManySpectators: true,
   TooManySpectatorsOnServer: true,
-  ShuttingDown: true
+  ShuttingDown: true,
+  InternalError: true
 }
 
 export const isPipeError = (error: unknown): error is PipeError =>

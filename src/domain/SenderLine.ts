@@ -10,6 +10,7 @@ export const SenderLine = {
   allReceiversAborted: "[ERROR] All receiver(s) aborted halfway.\n",
   failed: "[ERROR] Failed to send.\n",
   shuttingDown: "[ERROR] The server is shutting down.\n",
+  stalled: (error: string) => `[ERROR] ${error}\n`,
   /**
    * Written to a waiting sender every second while its upload is unread. Its socket is not being read then
    * (that is the backpressure), so a sender that dies would go unnoticed; a write makes its host answer

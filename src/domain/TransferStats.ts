@@ -30,6 +30,8 @@ export type TransferOutcome =
 export class TransferStats {
   readonly meter: ByteMeter = { bytes: 0 }
   private samples: Array<Sample>
+  /** The last sample at which the byte count had moved: the start of a stall. */
+  private moved: Sample
 
   constructor(
     readonly transferId: TransferId,
@@ -37,11 +39,18 @@ export class TransferStats {
     readonly startedAt: number
   ) {
     this.samples = [{ at: startedAt, bytes: 0 }]
+    this.moved = { at: startedAt, bytes: 0 }
+  }
+
+  /** How long no byte has moved, as of the latest sample. */
+  stalledMs(now: number): number {
+    return this.meter.bytes === this.moved.bytes ? Math.max(0, now - this.moved.at) : 0
   }
 
   /** Records the counter at `now`, keeping just enough history for the speed window. */
   sample(now: number): void {
     this.samples.push({ at: now, bytes: this.meter.bytes })
+    if (this.meter.bytes !== this.moved.bytes) this.moved = { at: now, bytes: this.meter.bytes }
     while (this.samples.length > 2 && now - (this.samples[1]?.at ?? now) >= speedWindowMs) this.samples.shift()
   }
 
@@ -67,6 +76,7 @@ export class TransferStats {
       mbps,
       etaSec,
       elapsedSec: round1((now - this.startedAt) / 1000),
+      stalledSec: round1(this.stalledMs(now) / 1000),
       at: now
     }
   }
@@ -85,4 +95,10 @@ export class TransferStats {
       at: now
     }
   }
+}
+
+/** Why a running transfer is cut from outside: `error` for spectators' `done`, `line` for the sender. */
+export interface TransferAbort {
+  readonly error: string
+  readonly line: string
 }

@@ -4,6 +4,7 @@ import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequ
 import { Effect, Metric } from "effect"
 import { PipeMetrics } from "../actors/PipeMetrics.js"
 import {
+  InternalError,
   InvalidPath,
   isPipeError,
   MethodNotAllowed,
@@ -14,10 +15,12 @@ import {
 import { handlePreflight } from "./Cors.js"
 import { handleProbe } from "./ProbeHandler.js"
 import { handleReceiver } from "./ReceiverHandler.js"
+import { answeredDirectly } from "./RawResponse.js"
 import { rejectionResponse } from "./Rejection.js"
 import { handleReserved } from "./ReservedPages.js"
 import { route, splitTarget } from "./Route.js"
 import { handleSender } from "./SenderHandler.js"
+import { awaitSocketTurn } from "./SocketTurn.js"
 import { handleSpectator } from "./SpectatorHandler.js"
 
 /**
@@ -48,8 +51,12 @@ const dispatch = Effect.gen(function*() {
         : yield* handleReserved(target.path, query)
     case "Pipe": {
       const { path, name } = target
-      if (method === "PUT" || method === "POST") return yield* handleSender(path, name, query)
       if (method === "HEAD") return yield* handleProbe(name)
+      yield* awaitSocketTurn(
+        NodeHttpServerRequest.toIncomingMessage(request),
+        NodeHttpServerRequest.toServerResponse(request)
+      )
+      if (method === "PUT" || method === "POST") return yield* handleSender(path, name, query)
       if (request.headers["service-worker"] === "script") return yield* new ServiceWorkerRejected()
       return query.has("progress")
         ? yield* handleSpectator(path, name, query)
@@ -64,6 +71,19 @@ export const pipeApp = Effect.gen(function*() {
   // interrupted when their client goes away (the platform does so on the response's `close`).
   const response = yield* dispatch.pipe(
     Effect.interruptible,
+    // A defect is a bug of ours: this request fails visibly (a 500, or its connection broken if it was
+    // already being answered) with a log line, and the server goes on.
+    Effect.catchAllDefect((defect) =>
+      Effect.zipRight(
+        Effect.logError("request defect").pipe(
+          Effect.annotateLogs({ method: request.method, url: request.url, defect: String(defect) })
+        ),
+        Effect.suspend(() => {
+          const res = NodeHttpServerRequest.toServerResponse(request)
+          return res.headersSent ? Effect.succeed(answeredDirectly(res)) : Effect.fail(new InternalError())
+        })
+      )
+    ),
     Effect.catchIf(isPipeError, (error) =>
       Metric.increment(Metric.tagged(PipeMetrics.counters.rejected, "reason", error._tag)).pipe(
         Effect.as(rejectionResponse(error))

@@ -20,8 +20,9 @@ export const handleReceiver = (path: string, name: PipeName, query: URLSearchPar
 
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
-      const actor = yield* registry.acquire(name)
-      const party = yield* actor.joinReceiver({ n, path, res, disposition: disposition(query) })
+      const actor = yield* registry.acquire(name, "party")
+      const http10 = NodeHttpServerRequest.toIncomingMessage(request).httpVersion === "1.0"
+      const party = yield* actor.joinReceiver({ n, path, res, disposition: disposition(query), http10 })
       yield* Deferred.await(party.settled)
       return answeredDirectly(res)
     }))

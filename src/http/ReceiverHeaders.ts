@@ -1,28 +1,25 @@
 import type { OutgoingHttpHeaders } from "node:http"
+import { dispositionFileName, formatDisposition, isPrintableAscii, safeDisposition } from "./HeaderText.js"
 import type { SenderBody } from "./SenderBody.js"
 
-/** Types a browser would execute if served from our origin: relayed as text instead (protocol §3). */
-const scriptCapable = new Set([
-  "text/html",
-  "application/xhtml+xml",
-  "image/svg+xml",
-  "text/javascript",
-  "application/javascript",
-  "text/xml",
-  "application/xml"
-])
+/**
+ * Media types a browser would run script in if served from our origin (HTML, SVG, JavaScript, and every
+ * XML or XSLT type, which may carry XHTML or a stylesheet that builds it): relayed as text (protocol §3).
+ */
+const scriptCapable = /html|xml|xsl|script|svg/
 
 export const safeContentType = (contentType: string | undefined): string => {
-  // A list (`a/b, text/html`) is read by browsers as its last valid type: never pass one through.
-  if (contentType === undefined || contentType.trim() === "" || contentType.includes(",")) {
+  // A list (`a/b, text/html`) is read by browsers as its last valid type: never pass one through. A value
+  // Node could not write, or one that is no media type at all, says nothing a receiver can use.
+  if (
+    contentType === undefined || contentType.includes(",") || !isPrintableAscii(contentType) ||
+    !/^\s*[^\s/;]+\/[^\s/;]+\s*(;|$)/.test(contentType)
+  ) {
     return "application/octet-stream"
   }
   const semicolon = contentType.indexOf(";")
   const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
-  // Any `+xml` type (rss, atom, …) is rendered as an XML document, which may carry XHTML scripts.
-  return scriptCapable.has(mediaType) || mediaType.endsWith("+xml")
-    ? `text/plain${semicolon === -1 ? "" : contentType.slice(semicolon)}`
-    : contentType
+  return scriptCapable.test(mediaType) ? `text/plain${semicolon === -1 ? "" : contentType.slice(semicolon)}` : contentType
 }
 
 /** How a receiver asked to get the body: `?download=1`, `?download=0`, `?filename=f`. */
@@ -31,26 +28,22 @@ export interface Disposition {
   readonly filename: string | undefined
 }
 
-const attachment = (kind: "attachment" | "inline", filename: string): string => {
-  const clean = filename.replace(/[\u0000-\u001f\u007f"\\/]/g, "_").slice(0, 255)
-  const ascii = clean.replace(/[^\x20-\x7e]/g, "_")
-  return ascii === clean
-    ? `${kind}; filename="${clean}"`
-    : `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(clean)}`
-}
-
 const contentDisposition = (
   sender: string | undefined,
   wanted: Disposition,
   fallbackName: string
 ): string | undefined => {
-  if (wanted.download === undefined && wanted.filename === undefined) return sender
+  if (wanted.download === undefined && wanted.filename === undefined) return safeDisposition(sender)
   const kind = wanted.download === false ? "inline" : "attachment"
-  const fromSender = sender?.match(/filename="?([^";]+)"?/i)?.[1]
-  return attachment(kind, wanted.filename ?? fromSender ?? fallbackName)
+  return formatDisposition(kind, wanted.filename ?? dispositionFileName(sender) ?? fallbackName)
 }
 
-/** The headers of a receiver's 200: what the sender declared, made safe, plus what the receiver asked for. */
+/**
+ * The headers of a receiver's 200: what the sender declared, made safe, plus what the receiver asked for.
+ * `Connection: close` makes every client close its connection once it has read the end, which is how the
+ * server knows a receiver got everything (see `Relay.ts`). The sandbox CSP keeps whatever the body is from
+ * running as our origin, even where a browser sniffs or renders a type we did not foresee.
+ */
 export const receiverHeaders = (
   body: SenderBody,
   xPiping: ReadonlyArray<string>,
@@ -60,13 +53,18 @@ export const receiverHeaders = (
   const headers: OutgoingHttpHeaders = {
     "content-type": safeContentType(body.contentType),
     "access-control-allow-origin": "*",
-    "access-control-expose-headers": "X-Piping",
     "x-robots-tag": "none",
-    "x-content-type-options": "nosniff"
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "sandbox",
+    "connection": "close"
   }
   if (body.contentLength !== undefined) headers["content-length"] = body.contentLength
   const disposition = contentDisposition(body.contentDisposition, wanted, fallbackName)
   if (disposition !== undefined) headers["content-disposition"] = disposition
-  if (xPiping.length > 0) headers["x-piping"] = [...xPiping]
+  if (xPiping.length > 0) {
+    // Relayed byte for byte (Node writes these Latin-1 strings back as the bytes it read).
+    headers["x-piping"] = [...xPiping]
+    headers["access-control-expose-headers"] = "X-Piping"
+  }
   return headers
 }

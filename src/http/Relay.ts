@@ -9,13 +9,20 @@ import type { ByteMeter } from "../domain/TransferStats.js"
  * throughput). Per chunk there is one addition and one `write` per receiver, nothing else. The source is
  * paused while any receiver's socket buffer is full, so the slowest receiver paces the sender.
  *
- * Failure is never hidden: when the sender goes away mid-stream every receiver's socket is destroyed (never
+ * Failure is never hidden: when the sender goes away mid-stream every receiver's connection is broken (never
  * ended), so a client sees a truncated transfer as an error; a receiver that goes away is dropped, and when
- * none is left the relay stops.
+ * none is left the relay stops. A receiver counts as served only once it has provably read the end (its
+ * `readEnd`), not when the last byte sits in our kernel's send buffer.
  */
 
-/** A receiver's response (`http.ServerResponse` is one). */
-export type Sink = Writable
+/** One receiver, as the relay needs it. */
+export interface Sink {
+  readonly stream: Writable
+  /** Settles after the stream finished: `true` once the peer has read the end, `false` if it went away first. */
+  readonly readEnd: Promise<boolean>
+  /** Breaks the connection so that the peer cannot take what it got for the whole body. */
+  readonly break: () => void
+}
 
 export interface RelayHooks {
   /** The sender's body ended: every byte has been handed to the receivers. */
@@ -27,30 +34,57 @@ export interface RelayHooks {
 export type RelayResult = "complete" | "source-aborted" | "sinks-aborted"
 
 export interface Relay {
+  /** Rejects only on a defect (a throw inside a stream callback), after everything was torn down. */
   readonly result: Promise<RelayResult>
-  /** Tears the receivers' side down at once (interruption, shutdown) and stops reading the source. */
+  /** Breaks the receivers' side at once (interruption, shutdown, stall) and stops reading the source. */
   readonly abort: () => void
 }
 
 export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteMeter, hooks: RelayHooks): Relay => {
   const live = new Set<Sink>()
-  const blocked = new Set<Sink>()
+  const blocked = new Set<Writable>()
+  const served = new Set<Sink>()
   const detach: Array<() => void> = []
   let sourceEnded = false
   let settled = false
-  let settle: (result: RelayResult) => void = () => {}
-  const result = new Promise<RelayResult>((resolve) => {
-    settle = (r) => {
-      if (settled) return
-      settled = true
-      for (const undo of detach) undo()
-      resolve(r)
-    }
+  let resolveResult: (result: RelayResult) => void = () => {}
+  let rejectResult: (defect: unknown) => void = () => {}
+  const result = new Promise<RelayResult>((resolve, reject) => {
+    resolveResult = resolve
+    rejectResult = reject
   })
+  const finish = (outcome: { readonly result: RelayResult } | { readonly defect: unknown }) => {
+    if (settled) return
+    settled = true
+    for (const undo of detach) undo()
+    if ("defect" in outcome) rejectResult(outcome.defect)
+    else resolveResult(outcome.result)
+  }
+  const settle = (r: RelayResult) => finish({ result: r })
 
-  const listen = (emitter: EventEmitter, event: string, listener: (chunk: Buffer) => void) => {
-    emitter.on(event, listener)
-    detach.push(() => emitter.off(event, listener))
+  const breakAll = () => {
+    for (const sink of live) if (!served.has(sink)) sink.break()
+  }
+
+  /** Node calls these from its own callbacks, where a throw would end the process: a throw ends the relay. */
+  const guarded = <A extends ReadonlyArray<unknown>>(listener: (...args: A) => void) => (...args: A) => {
+    try {
+      listener(...args)
+    } catch (defect) {
+      source.pause()
+      breakAll()
+      finish({ defect })
+    }
+  }
+
+  const listen = <A extends ReadonlyArray<unknown>>(
+    emitter: EventEmitter,
+    event: string,
+    listener: (...args: A) => void
+  ) => {
+    const safe = guarded(listener)
+    emitter.on(event, safe)
+    detach.push(() => emitter.off(event, safe))
   }
 
   const resumeIfClear = () => {
@@ -58,12 +92,12 @@ export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteM
   }
 
   const finishIfDone = () => {
-    if (sourceEnded && [...live].every((s) => s.writableFinished)) settle("complete")
+    if (sourceEnded && [...live].every((s) => served.has(s))) settle("complete")
   }
 
   const dropSink = (sink: Sink) => {
     if (!live.delete(sink)) return
-    blocked.delete(sink)
+    blocked.delete(sink.stream)
     if (live.size === 0) {
       // Nobody is reading any more: stop pulling from the sender, whose own response says what happened.
       source.pause()
@@ -77,32 +111,41 @@ export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteM
 
   const abortSource = () => {
     if (sourceEnded || settled) return
-    for (const sink of live) sink.destroy()
+    breakAll()
     settle("source-aborted")
   }
 
   for (const sink of sinks) {
-    if (sink.destroyed) continue
+    const { stream } = sink
+    if (stream.destroyed) continue
     live.add(sink)
-    listen(sink, "drain", () => {
-      blocked.delete(sink)
+    listen(stream, "drain", () => {
+      blocked.delete(stream)
       resumeIfClear()
     })
-    listen(sink, "finish", finishIfDone)
-    listen(sink, "close", () => {
-      if (!sink.writableFinished) dropSink(sink)
+    listen(stream, "close", () => {
+      if (!stream.writableFinished) dropSink(sink)
     })
+    sink.readEnd.then(
+      guarded((read: boolean) => {
+        if (settled) return
+        if (!read) return dropSink(sink)
+        served.add(sink)
+        finishIfDone()
+      }),
+      guarded(() => dropSink(sink))
+    )
   }
 
   listen(source, "data", (buffer: Buffer) => {
     meter.bytes += buffer.length
-    for (const sink of live) if (!sink.write(buffer)) blocked.add(sink)
+    for (const sink of live) if (!sink.stream.write(buffer)) blocked.add(sink.stream)
     if (blocked.size > 0) source.pause()
   })
   listen(source, "end", () => {
     sourceEnded = true
     hooks.onSourceEnd()
-    for (const sink of live) sink.end()
+    for (const sink of live) sink.stream.end()
     finishIfDone()
   })
   listen(source, "error", abortSource)
@@ -120,7 +163,7 @@ export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteM
       if (settled) return
       // The source is only paused: its owner may still want to answer on the same socket.
       source.pause()
-      for (const sink of live) if (!sink.writableFinished) sink.destroy()
+      breakAll()
       settle("source-aborted")
     }
   }

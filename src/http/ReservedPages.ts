@@ -27,17 +27,26 @@ export const health = Effect.gen(function*() {
   })
 })
 
+/** Pages that print this server's URL, built from the request's own headers: no cache may share them. */
+const hostDependent = {
+  "cache-control": "no-store",
+  "vary": "Host, X-Forwarded-Host, X-Forwarded-Proto"
+}
+
 /** `GET`/`HEAD` on the server's own paths. */
 export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     switch (path) {
       case "/":
-        return homePage(publicBaseUrl(request.headers))
+        return HttpServerResponse.setHeaders(homePage(publicBaseUrl(request.headers)), hostDependent)
       case "/noscript":
         return noscriptPage(query)
       case "/help":
-        return HttpServerResponse.text(helpText(publicBaseUrl(request.headers), version), { contentType: "text/plain" })
+        return HttpServerResponse.text(helpText(publicBaseUrl(request.headers), version), {
+          contentType: "text/plain",
+          headers: hostDependent
+        })
       case "/version":
         return HttpServerResponse.text(`${version}\n`, { contentType: "text/plain" })
       case "/healthz":

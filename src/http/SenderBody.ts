@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http"
 import { Readable } from "node:stream"
 import * as Multipasta from "multipasta"
+import { requestHeaderText } from "./HeaderText.js"
 
 /** What the receivers get: the bytes and the headers that describe them. */
 export interface SenderBody {
@@ -33,9 +34,11 @@ export const openSenderBody = (req: IncomingMessage): Promise<SenderBody> =>
     : Promise.resolve({
       stream: req,
       contentType: req.headers["content-type"],
-      contentDisposition: req.headers["content-disposition"],
+      contentDisposition: optionalText(req.headers["content-disposition"]),
       contentLength: contentLengthOf(req)
     })
+
+const optionalText = (latin1: string | undefined) => latin1 === undefined ? undefined : requestHeaderText(latin1)
 
 const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
   new Promise((resolve, reject) => {
@@ -88,9 +91,26 @@ const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
         if (!opened) reject(new Error("multipart: no part"))
       }
     })
-    const feed = (chunk: Buffer) => parser.write(chunk)
+    // The parser runs inside the request's Node callbacks, and it throws on some hostile part headers (a
+    // `filename*` that is not percent-encoding): a throw there would take the whole process down.
+    const guarded = (step: () => void) => {
+      try {
+        step()
+      } catch (error) {
+        req.off("data", feed)
+        req.resume()
+        fail(new Error(`multipart: ${String(error)}`))
+      }
+    }
+    const feed = (chunk: Buffer) => guarded(() => parser.write(chunk))
     req.on("data", feed)
-    req.on("end", () => parser.end())
+    req.on("end", () =>
+      guarded(() => {
+        parser.end()
+        // A body that ends inside the preamble or a part's headers makes the parser call neither back.
+        if (!opened) reject(new Error("multipart: no part"))
+        else if (!partEnded) fail(new Error("multipart: the body ended inside its first part"))
+      }))
     req.on("error", (error) => fail(error))
     req.on("close", () => {
       if (!req.complete) fail(new Error("sender aborted"))

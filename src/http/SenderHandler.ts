@@ -30,12 +30,14 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
 
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
-      const actor = yield* registry.acquire(name)
+      const actor = yield* registry.acquire(name, "party")
       res.setHeader("content-type", "text/plain")
       res.setHeader("access-control-allow-origin", "*")
-      const party = yield* actor.joinSender({ n, path, req, res, total })
+      const held = req.httpVersion === "1.0" ? [] : undefined
+      const party = yield* actor.joinSender({ n, path, req, res, total, held })
+      // A held (HTTP/1.0) response cannot carry a probe: nothing may be written before its end.
       yield* Effect.sync(() => {
-        if (!req.complete) tellSender(party, SenderLine.probe)
+        if (!req.complete && held === undefined) tellSender(party, SenderLine.probe)
       }).pipe(
         Effect.repeat(Schedule.spaced("1 second")),
         Effect.delay("1 second"),

@@ -52,7 +52,7 @@ const streamEvents = (path: string, name: PipeName, res: ServerResponse) =>
     const { spectatorTtl } = yield* ServerConfig
     const registry = yield* PipeRegistry
     const watch = yield* registry.admitSpectator.pipe(
-      Effect.zipRight(registry.acquire(name)),
+      Effect.zipRight(registry.acquire(name, "spectator")),
       Effect.flatMap((actor) => actor.watch(path))
     )
     res.writeHead(200, {

@@ -25,6 +25,8 @@ export const ProgressData = Schema.Struct({
   mbps: Schema.Number,
   etaSec: Schema.NullOr(Schema.Number),
   elapsedSec: Schema.Number,
+  /** Seconds since the byte count last moved (0 while bytes flow): a stalled transfer is visible as such. */
+  stalledSec: Schema.Number,
   at: At
 })
 export type ProgressData = typeof ProgressData.Type

@@ -47,10 +47,13 @@ describe(`--max-pipes ${MAX_PIPES} --wait-timeout ${WAIT_TIMEOUT_SEC}s: 200 rece
     await waitFor(() => answered >= RUSH - (MAX_PIPES - 1), { what: `${RUSH - (MAX_PIPES - 1)} refusals answered` })
 
     // The existing path is not a new pipe: its sender joins and the transfer completes.
+    // Read the receiver while the sender waits: its success is said only once the receiver read the end.
     const body = prngBytes(existing, 200_000)
-    const sent = await request(server().url, existing, { method: "PUT", body })
+    const [sent, got] = await Promise.all([
+      request(server().url, existing, { method: "PUT", body }),
+      existingReceiver.response.then((res) => new BodyReader(res).complete)
+    ])
     expect(sent.text).toContain("[INFO] All receiver(s) received successfully.\n")
-    const got = await new BodyReader(await existingReceiver.response).complete
     expect(sha256(got)).toBe(sha256(body))
 
     const answers = await within(Promise.all(rush), (WAIT_TIMEOUT_SEC + 10) * 1000, "every rushed receiver answered")

@@ -1,0 +1,56 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { Socket } from "node:net"
+
+/**
+ * The Node HTTP server under the platform, set up for a pipe server: hour-long requests, clients that
+ * half-close, HTTP/1.0 clients answered as such, and no raw-socket upgrade path.
+ */
+export const makeNodeListener = (): Server => {
+  const server = createServer({
+    // Node's default would cut every request still uploading after 5 minutes: an 8-hour transfer is one request.
+    requestTimeout: 0,
+    // Slowloris: a client gets 20 s to finish sending its headers, and headers are capped at 16 KiB.
+    headersTimeout: 20_000,
+    maxHeaderSize: 16 * 1024
+  })
+  // A client's FIN: Node takes it for a departure (aborts the request, ends our side). That is right for a
+  // waiting receiver (a killed curl sends a FIN, and its slot must be freed), wrong for a sender that sent its
+  // whole upload and half-closed (HTTP/1.0 tools, `nc -N`): it still reads its answer. So we decide.
+  Reflect.set(server, "httpAllowHalfOpen", true)
+  const latest = new WeakMap<Socket, IncomingMessage>()
+  server.on("connection", (socket: Socket) => {
+    socket.once("end", () => {
+      const req = latest.get(socket)
+      const uploaded = req !== undefined && (req.method === "PUT" || req.method === "POST") && req.complete
+      if (!uploaded) socket.destroy()
+    })
+  })
+  server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+    latest.set(req.socket, req)
+    if (req.httpVersion === "1.0") answerAsHttp10(res)
+  })
+  return server
+}
+
+/**
+ * Node writes `HTTP/1.1` on every status line; a 1.0 client is owed a 1.0 one (the framing Node already
+ * picks for it is 1.0's: no chunks, close-delimited or `Content-Length`). As piping-server does, only the
+ * version of the line changes, in the one place Node builds it.
+ */
+const answerAsHttp10 = (res: ServerResponse) => {
+  const storeHeader: unknown = Reflect.get(res, "_storeHeader")
+  if (typeof storeHeader !== "function") return
+  Reflect.set(res, "_storeHeader", function(this: ServerResponse, firstLine: string, ...rest: Array<unknown>) {
+    return Reflect.apply(storeHeader, this, [firstLine.replace(/^HTTP\/1\.1 /, "HTTP/1.0 "), ...rest])
+  })
+}
+
+/**
+ * Upgrade requests become ordinary requests. The platform takes them through Node's `'upgrade'` event with
+ * a raw socket that has no `'error'` listener, so a client gone before the next write (a sender's line, an
+ * SSE keepalive) crashed the process; we serve no WebSocket, and without an `'upgrade'` listener Node hands
+ * these to `'request'` like any other. Call after the platform has registered its handlers.
+ */
+export const withoutUpgrades = (server: Server): void => {
+  server.removeAllListeners("upgrade")
+}

@@ -1,0 +1,36 @@
+import type { ServerResponse } from "node:http"
+import type { Sink } from "./Relay.js"
+
+/**
+ * A receiver's response as a relay sink, answered with `Connection: close` (see `receiverHeaders`).
+ *
+ * Knowing that a receiver got everything: our last byte leaving Node only means it reached our kernel's send
+ * buffer, megabytes before the receiver read it. A client reads the end of the body before it closes a
+ * `Connection: close` response, so its FIN after our last byte says it did; a client that dies with data
+ * unread resets instead. Node would destroy the socket right after our own FIN and never hear the peer's, so
+ * this socket only half-closes and waits for the peer to finish (bounded by the transfer's stall timeout).
+ */
+export const receiverSink = (res: ServerResponse, closeDelimited: boolean): Sink => {
+  const socket = res.socket
+  const readEnd = new Promise<boolean>((resolve) => {
+    if (socket === null || socket.destroyed) return resolve(false)
+    let peerFinished = false
+    socket.destroySoon = () => {
+      if (socket.writable) socket.end()
+    }
+    socket.once("end", () => {
+      peerFinished = true
+    })
+    socket.once("close", () => resolve(peerFinished && res.writableFinished))
+  })
+  return {
+    stream: res,
+    readEnd,
+    // A close-delimited body (an HTTP/1.0 receiver of a chunked sender) ends with a FIN whether it is whole
+    // or not: only a reset tells that client its transfer broke.
+    break: () => {
+      if (closeDelimited && socket !== null && !socket.destroyed) socket.resetAndDestroy()
+      else res.destroy()
+    }
+  }
+}

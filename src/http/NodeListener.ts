@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import type { Socket } from "node:net"
 
 /**
- * The Node HTTP server under the platform, set up for a pipe server: hour-long requests, clients that
- * half-close, HTTP/1.0 clients answered as such, and no raw-socket upgrade path.
+ * The Node HTTP server under the platform, set up for a pipe server: hour-long requests, HTTP/1.0 clients
+ * answered as such, and no raw-socket upgrade path.
  */
 export const makeNodeListener = (): Server => {
   const server = createServer({
@@ -13,20 +12,9 @@ export const makeNodeListener = (): Server => {
     headersTimeout: 20_000,
     maxHeaderSize: 16 * 1024
   })
-  // A client's FIN: Node takes it for a departure (aborts the request, ends our side). That is right for a
-  // waiting receiver (a killed curl sends a FIN, and its slot must be freed), wrong for a sender that sent its
-  // whole upload and half-closed (HTTP/1.0 tools, `nc -N`): it still reads its answer. So we decide.
-  Reflect.set(server, "httpAllowHalfOpen", true)
-  const latest = new WeakMap<Socket, IncomingMessage>()
-  server.on("connection", (socket: Socket) => {
-    socket.once("end", () => {
-      const req = latest.get(socket)
-      const uploaded = req !== undefined && (req.method === "PUT" || req.method === "POST") && req.complete
-      if (!uploaded) socket.destroy()
-    })
-  })
+  // A client's FIN stays a departure (Node's default, and piping-server's): a killed curl sends one, and
+  // a waiting party's slot must be freed at once; a client that half-closes is taken as gone.
   server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
-    latest.set(req.socket, req)
     if (req.httpVersion === "1.0") answerAsHttp10(res)
   })
   return server

@@ -94,12 +94,25 @@ const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
     // The parser runs inside the request's Node callbacks, and it throws on some hostile part headers (a
     // `filename*` that is not percent-encoding): a throw there would take the whole process down.
     const guarded = (step: () => void) => {
+      // multipasta decodes `filename*` with the global `decodeURIComponent`, which throws on `%ZZ`: for the
+      // parser's synchronous run only, a malformed one decodes to itself (we read the name ourselves anyway,
+      // and ignore a `filename*` that does not decode, see HeaderText).
+      const decode = globalThis.decodeURIComponent
+      globalThis.decodeURIComponent = (text) => {
+        try {
+          return decode(text)
+        } catch {
+          return text
+        }
+      }
       try {
         step()
       } catch (error) {
         req.off("data", feed)
         req.resume()
         fail(new Error(`multipart: ${String(error)}`))
+      } finally {
+        globalThis.decodeURIComponent = decode
       }
     }
     const feed = (chunk: Buffer) => guarded(() => parser.write(chunk))

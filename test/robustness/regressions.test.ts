@@ -5,7 +5,7 @@
 // and malformed file names are rebuilt per RFC 6266/5987; script-capable types become text/plain; every
 // receiver response is sandboxed. After every case the server is alive and nothing is left.
 import { writeFileSync } from "node:fs"
-import { afterEach, describe, expect, it } from "vitest"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { artifactPath } from "../support/artifacts.js"
 import { spawnCurl } from "../support/curl.js"
 import { prngBytes } from "../support/data.js"
@@ -14,6 +14,7 @@ import { expectTransferWorks, healthz, pipePath, uniqueName } from "../support/p
 import { headValues, type RawHead } from "../support/robustness-raw.js"
 import {
   destroyRawClients,
+  expectServerAlive,
   expectPrintableHead,
   multipartBody,
   rawHeaderValue,
@@ -30,6 +31,7 @@ import { within } from "../support/wait.js"
 
 const server = useServer(["--retention", "0s"])
 afterEach(destroyRawClients)
+beforeEach(() => expectServerAlive(server()))
 
 const BOUNDARY = "XXrobustXX"
 const multipartHeaders: HeaderList = [["Content-Type", `multipart/form-data; boundary=${BOUNDARY}`]]

@@ -165,6 +165,18 @@ export const kernelQueuedBytes = (fromPort: number, toPort: number): number => {
   return total
 }
 
+/**
+ * Fails at once when the server process is gone (it crashed in an earlier test), instead of letting every later
+ * test of the file wait out its timeouts. Register with `beforeEach`.
+ */
+export const expectServerAlive = (server: ServerHandle): void => {
+  try {
+    process.kill(server.pid, 0)
+  } catch {
+    throw new Error(`the server (pid ${server.pid}) is gone: it died in an earlier test; see ${server.logFile}`)
+  }
+}
+
 /** The JSON log lines of a server log file (other lines skipped). */
 export const jsonLogLines = (logFile: string): Array<Record<string, unknown>> =>
   readFileSync(logFile, "utf8")

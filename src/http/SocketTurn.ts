@@ -1,5 +1,28 @@
 import { Effect } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import type { Socket } from "node:net"
+
+/**
+ * The requests queued on each socket that wait for its close: one `'close'` listener per socket, however many
+ * requests are pipelined on it (10,000 listeners on one socket would be 10,000 closures and a Node warning).
+ */
+const queuedOn = new WeakMap<Socket, Set<() => void>>()
+
+const onSocketClose = (socket: Socket, listener: () => void): () => void => {
+  let queued = queuedOn.get(socket)
+  if (queued === undefined) {
+    const waiting = new Set<() => void>()
+    queuedOn.set(socket, waiting)
+    socket.once("close", () => {
+      queuedOn.delete(socket)
+      for (const closed of waiting) closed()
+    })
+    queued = waiting
+  }
+  queued.add(listener)
+  const own = queued
+  return () => void own.delete(listener)
+}
 
 /**
  * Waits until this request's response owns its connection. Requests pipelined on one keep-alive socket are
@@ -11,19 +34,18 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 export const awaitSocketTurn = (req: IncomingMessage, res: ServerResponse): Effect.Effect<void> =>
   res.socket !== null ? Effect.void : Effect.async<void>((resume) => {
     const socket = req.socket
+    if (socket.destroyed) return resume(Effect.interrupt)
     const onTurn = () => {
-      socket.off("close", onClose)
+      forget()
       resume(Effect.void)
     }
-    const onClose = () => {
+    const forget = onSocketClose(socket, () => {
       res.off("socket", onTurn)
       resume(Effect.interrupt)
-    }
-    if (socket.destroyed) return resume(Effect.interrupt)
+    })
     res.once("socket", onTurn)
-    socket.once("close", onClose)
     return Effect.sync(() => {
       res.off("socket", onTurn)
-      socket.off("close", onClose)
+      forget()
     })
   })

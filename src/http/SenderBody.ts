@@ -40,6 +40,16 @@ export const openSenderBody = (req: IncomingMessage): Promise<SenderBody> =>
 
 const optionalText = (latin1: string | undefined) => latin1 === undefined ? undefined : requestHeaderText(latin1)
 
+// Made once: the multipart byte path swaps them around every chunk it parses.
+const strictDecode = globalThis.decodeURIComponent
+const lenientDecode = (text: string): string => {
+  try {
+    return strictDecode(text)
+  } catch {
+    return text
+  }
+}
+
 const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
   new Promise((resolve, reject) => {
     // A sender that left just before its transfer started will never say 'close' again.
@@ -97,14 +107,7 @@ const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
       // multipasta decodes `filename*` with the global `decodeURIComponent`, which throws on `%ZZ`: for the
       // parser's synchronous run only, a malformed one decodes to itself (we read the name ourselves anyway,
       // and ignore a `filename*` that does not decode, see HeaderText).
-      const decode = globalThis.decodeURIComponent
-      globalThis.decodeURIComponent = (text) => {
-        try {
-          return decode(text)
-        } catch {
-          return text
-        }
-      }
+      globalThis.decodeURIComponent = lenientDecode
       try {
         step()
       } catch (error) {
@@ -112,7 +115,7 @@ const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
         req.resume()
         fail(new Error(`multipart: ${String(error)}`))
       } finally {
-        globalThis.decodeURIComponent = decode
+        globalThis.decodeURIComponent = strictDecode
       }
     }
     const feed = (chunk: Buffer) => guarded(() => parser.write(chunk))

@@ -1,235 +1,235 @@
 import { Schema } from "effect"
 
 /**
- * Every way the server says no. Each error carries its HTTP status and its exact `[ERROR] …` line
- * (protocol §1–§4), so that the HTTP layer renders them all one way and the client maps them back by status.
+ * Every way the server says no, in one vocabulary shared by the server and the client (protocol §1–§4).
+ *
+ * A refusal is one HTTP status with a `text/plain` body of one `[ERROR] …` line. So an error's class is its
+ * status, and its `reason` tells the finer cause: the server picks it (and counts it in
+ * `pipe_rejected_requests_total{reason}`), the client reads it back from the line, because the line is all
+ * that travels. `message` is the line without its `[ERROR] ` prefix.
  */
-interface Rejection {
-  readonly status: number
-  readonly body: string
-  readonly headers?: Readonly<Record<string, string>>
-}
-
-export class InvalidPath extends Schema.TaggedError<InvalidPath>()("InvalidPath", {}) implements Rejection {
-  readonly status = 400
-  get body() {
-    return "[ERROR] Invalid pipe path."
-  }
-}
-
-export class ReservedPath extends Schema.TaggedError<ReservedPath>()("ReservedPath", { path: Schema.String })
-  implements Rejection
-{
-  readonly status = 400
-  get body() {
-    return `[ERROR] Cannot send to the reserved path '${this.path}'.`
-  }
-}
-
-export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {}) implements Rejection {
-  readonly status = 404
-  get body() {
-    return "[ERROR] Not found."
-  }
-}
 
 export const allowedMethods = "GET, HEAD, POST, PUT, OPTIONS"
 
-export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()("MethodNotAllowed", {
-  method: Schema.String
-}) implements Rejection {
-  readonly status = 405
-  readonly headers = { allow: allowedMethods }
-  get body() {
-    return `[ERROR] Unsupported method: ${this.method}.`
-  }
-}
+/** The causes of each status. */
+const reasonsOf = {
+  400: [
+    "InvalidPath",
+    "ReservedPath",
+    "InvalidQueryParameter",
+    "ReceiverCountOutOfRange",
+    "ReceiverCountMismatch",
+    "ContentRangeUnsupported",
+    "InvalidMultipart",
+    "ServiceWorkerRejected"
+  ],
+  404: ["NotFound"],
+  405: ["MethodNotAllowed"],
+  408: ["WaitTimedOut"],
+  409: ["SenderConflict", "ReceiversFull", "AlreadyEstablished"],
+  429: ["TooManySpectators", "TooManySpectatorsOnServer"],
+  500: ["InternalError"],
+  503: ["TooManyPipes", "ShuttingDown"]
+} as const
 
-export class InvalidQueryParameter extends Schema.TaggedError<InvalidQueryParameter>()("InvalidQueryParameter", {
-  name: Schema.String
-}) implements Rejection {
-  readonly status = 400
-  get body() {
-    return `[ERROR] Invalid query parameter "${this.name}".`
-  }
-}
+type Status = keyof typeof reasonsOf
 
-export class ReceiverCountOutOfRange extends Schema.TaggedError<ReceiverCountOutOfRange>()(
-  "ReceiverCountOutOfRange",
-  { n: Schema.String, max: Schema.Number }
-) implements Rejection {
-  readonly status = 400
-  get body() {
-    return `[ERROR] n must be between 1 and ${this.max}, but n = ${this.n}.`
-  }
-}
+/** A line the server did not write (a proxy's page, an older server): the status still classifies it. */
+const unknownReason = "Unknown"
 
-export class ReceiverCountMismatch extends Schema.TaggedError<ReceiverCountMismatch>()("ReceiverCountMismatch", {
-  expected: Schema.Number,
-  actual: Schema.Number
-}) implements Rejection {
-  readonly status = 400
-  get body() {
-    return `[ERROR] The number of receivers should be ${this.expected} but ${this.actual}.`
-  }
-}
+/** `reason` is one of the status's causes (`reasonsOf`), or `Unknown`. */
+const fields = { reason: Schema.String, message: Schema.String }
+const fieldsOf = (_status: Status) => fields
 
-export class SenderConflict extends Schema.TaggedError<SenderConflict>()("SenderConflict", { path: Schema.String })
-  implements Rejection
-{
-  readonly status = 409
-  get body() {
-    return `[ERROR] Another sender has been connected on '${this.path}'.`
-  }
-}
+/** 400: an invalid path or query parameter, a send to a reserved path, `Content-Range`, a service worker. */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", fieldsOf(400), {
+  httpApiStatus: 400
+}) {}
 
-export class ReceiversFull extends Schema.TaggedError<ReceiversFull>()("ReceiversFull", {}) implements Rejection {
-  readonly status = 409
-  get body() {
-    return "[ERROR] The number of receivers has reached limits."
-  }
-}
+/** 404: an unknown route under `/api/`, or a reserved page that is not there. */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", fieldsOf(404), { httpApiStatus: 404 }) {}
 
-export class AlreadyEstablished extends Schema.TaggedError<AlreadyEstablished>()("AlreadyEstablished", {
-  path: Schema.String
-}) implements Rejection {
-  readonly status = 409
-  get body() {
-    return `[ERROR] Connection on '${this.path}' has been established already.`
-  }
-}
+/** 405: a method the server does not serve. */
+export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()("MethodNotAllowed", fieldsOf(405), {
+  httpApiStatus: 405
+}) {}
 
-export class ContentRangeUnsupported extends Schema.TaggedError<ContentRangeUnsupported>()(
-  "ContentRangeUnsupported",
-  {}
-) implements Rejection {
-  readonly status = 400
-  get body() {
-    return "[ERROR] Content-Range is not supported."
-  }
-}
+/** 408: waited longer than the server's `--wait-timeout` for the other side. */
+export class WaitTimedOut extends Schema.TaggedError<WaitTimedOut>()("WaitTimedOut", fieldsOf(408), {
+  httpApiStatus: 408
+}) {}
 
-export class InvalidMultipart extends Schema.TaggedError<InvalidMultipart>()("InvalidMultipart", {})
-  implements Rejection
-{
-  readonly status = 400
-  get body() {
-    return "[ERROR] A multipart/form-data body needs a boundary."
-  }
-}
+/** 409: another sender is waiting, the receivers are complete, or the path's transfer is already running. */
+export class PipeBusy extends Schema.TaggedError<PipeBusy>()("PipeBusy", fieldsOf(409), { httpApiStatus: 409 }) {}
 
-export class ServiceWorkerRejected extends Schema.TaggedError<ServiceWorkerRejected>()("ServiceWorkerRejected", {})
-  implements Rejection
-{
-  readonly status = 400
-  get body() {
-    return "[ERROR] Service Worker registration is rejected."
-  }
-}
+/** 429: the path or the server has its maximum of spectators. */
+export class TooManySpectators extends Schema.TaggedError<TooManySpectators>()("TooManySpectators", fieldsOf(429), {
+  httpApiStatus: 429
+}) {}
 
-export class WaitTimedOut extends Schema.TaggedError<WaitTimedOut>()("WaitTimedOut", {}) implements Rejection {
-  readonly status = 408
-  get body() {
-    return "[ERROR] Timed out waiting for the other side."
-  }
-}
+/** 500: a defect met while answering; the request fails visibly, the server goes on (and logs the cause). */
+export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", fieldsOf(500), {
+  httpApiStatus: 500
+}) {}
 
-export class TooManyPipes extends Schema.TaggedError<TooManyPipes>()("TooManyPipes", { limit: Schema.Number })
-  implements Rejection
-{
-  readonly status = 503
-  readonly headers = { "retry-after": "5" }
-  get body() {
-    return `[ERROR] The server holds its limit of ${this.limit} pipes; try again later.`
-  }
-}
-
-export class TooManySpectators extends Schema.TaggedError<TooManySpectators>()("TooManySpectators", {
-  path: Schema.String,
-  limit: Schema.Number
-}) implements Rejection {
-  readonly status = 429
-  readonly headers = { "retry-after": "5" }
-  get body() {
-    return `[ERROR] Too many spectators on '${this.path}' (limit ${this.limit}).`
-  }
-}
-
-export class ShuttingDown extends Schema.TaggedError<ShuttingDown>()("ShuttingDown", {}) implements Rejection {
-  readonly status = 503
-  readonly headers = { "retry-after": "5" }
-  get body() {
-    return "[ERROR] The server is shutting down."
-  }
-}
-
-export class TooManySpectatorsOnServer extends Schema.TaggedError<TooManySpectatorsOnServer>()(
-  "TooManySpectatorsOnServer",
-  { limit: Schema.Number }
-) implements Rejection {
-  readonly status = 429
-  readonly headers = { "retry-after": "5" }
-  get body() {
-    return `[ERROR] Too many spectators on this server (limit ${this.limit}).`
-  }
-}
-
-/** A defect met while answering: the request fails visibly, the server goes on (and logs the cause). */
-export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", {}) implements Rejection {
-  readonly status = 500
-  get body() {
-    return "[ERROR] Internal server error."
-  }
-}
-
-/** A party that asked to join the transfer on a path and was refused by the path's actor. */
-export type JoinRejection =
-  | ReceiverCountMismatch
-  | SenderConflict
-  | ReceiversFull
-  | AlreadyEstablished
+/** 503: the server holds its maximum of pipes, or is shutting down. */
+export class ServerFull extends Schema.TaggedError<ServerFull>()("ServerFull", fieldsOf(503), {
+  httpApiStatus: 503
+}) {}
 
 export type PipeError =
-  | InvalidPath
-  | ReservedPath
+  | InvalidRequest
   | NotFound
   | MethodNotAllowed
-  | InvalidQueryParameter
-  | ReceiverCountOutOfRange
-  | JoinRejection
-  | ContentRangeUnsupported
-  | InvalidMultipart
-  | ServiceWorkerRejected
   | WaitTimedOut
-  | TooManyPipes
+  | PipeBusy
   | TooManySpectators
-  | TooManySpectatorsOnServer
-  | ShuttingDown
   | InternalError
+  | ServerFull
 
-/** Every tag of `PipeError`; the type makes the compiler reject a missing or unknown one. */
-const pipeErrorTags: Readonly<Record<PipeError["_tag"], true>> = {
-  InvalidPath: true,
-  ReservedPath: true,
-  NotFound: true,
-  MethodNotAllowed: true,
-  InvalidQueryParameter: true,
-  ReceiverCountOutOfRange: true,
-  ReceiverCountMismatch: true,
-  SenderConflict: true,
-  ReceiversFull: true,
-  AlreadyEstablished: true,
-  ContentRangeUnsupported: true,
-  InvalidMultipart: true,
-  ServiceWorkerRejected: true,
-  WaitTimedOut: true,
-  TooManyPipes: true,
-  TooManySpectators: true,
-  TooManySpectatorsOnServer: true,
-  ShuttingDown: true,
-  InternalError: true
+export type Reason = (typeof reasonsOf)[Status][number]
+
+/** How each cause is said (so the client can tell them apart again from the line alone). */
+const patterns: Readonly<Record<Reason, RegExp>> = {
+  InvalidPath: /^Invalid pipe path\.$/,
+  ReservedPath: /^Cannot send to the reserved path /,
+  InvalidQueryParameter: /^Invalid query parameter /,
+  ReceiverCountOutOfRange: /^n must be between /,
+  ReceiverCountMismatch: /^The number of receivers should be /,
+  ContentRangeUnsupported: /^Content-Range is not supported\.$/,
+  InvalidMultipart: /^A multipart\/form-data body needs a boundary\.$/,
+  ServiceWorkerRejected: /^Service Worker registration is rejected\.$/,
+  NotFound: /^Not found\.$/,
+  MethodNotAllowed: /^Unsupported method: /,
+  WaitTimedOut: /^Timed out waiting /,
+  SenderConflict: /^Another sender has been connected /,
+  ReceiversFull: /^The number of receivers has reached limits\.$/,
+  AlreadyEstablished: /^Connection on .* has been established already\.$/,
+  TooManySpectators: /^Too many spectators on '/,
+  TooManySpectatorsOnServer: /^Too many spectators on this server /,
+  InternalError: /^Internal server error\.$/,
+  TooManyPipes: /^The server holds its limit /,
+  ShuttingDown: /^The server is shutting down\.$/
 }
+
+const classes = {
+  400: InvalidRequest,
+  404: NotFound,
+  405: MethodNotAllowed,
+  408: WaitTimedOut,
+  409: PipeBusy,
+  429: TooManySpectators,
+  500: InternalError,
+  503: ServerFull
+} as const
+
+export const statusOf = (error: PipeError): Status => {
+  switch (error._tag) {
+    case "InvalidRequest":
+      return 400
+    case "NotFound":
+      return 404
+    case "MethodNotAllowed":
+      return 405
+    case "WaitTimedOut":
+      return 408
+    case "PipeBusy":
+      return 409
+    case "TooManySpectators":
+      return 429
+    case "InternalError":
+      return 500
+    case "ServerFull":
+      return 503
+  }
+}
+
+/** The refusal's wire body. */
+export const bodyOf = (error: PipeError): string => `[ERROR] ${error.message}\n`
+
+/** Headers a refusal carries: `Allow` on 405, `Retry-After` where trying again later can help. */
+export const headersOf = (error: PipeError): Readonly<Record<string, string>> => {
+  switch (error._tag) {
+    case "MethodNotAllowed":
+      return { allow: allowedMethods }
+    case "TooManySpectators":
+    case "ServerFull":
+      return { "retry-after": "5" }
+    default:
+      return {}
+  }
+}
+
+const pipeErrorTags = new Set<string>(Object.values(classes).map((c) => c.identifier))
 
 export const isPipeError = (error: unknown): error is PipeError =>
   typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" &&
-  Object.hasOwn(pipeErrorTags, error._tag)
+  pipeErrorTags.has(error._tag)
+
+/** `[ERROR] Not found.\n` → `Not found.`; a body without the prefix is kept whole (a proxy's page, say). */
+export const rejectionMessage = (body: string): string => {
+  const line = body.trim()
+  return line.startsWith("[ERROR]") ? line.slice("[ERROR]".length).trim() : line
+}
+
+const isStatus = (status: number): status is Status => Object.hasOwn(reasonsOf, status)
+
+/** The cause a refusal's line says, among its status's causes. */
+export const reasonOf = (status: number, message: string): string => {
+  if (!isStatus(status)) return unknownReason
+  const causes: ReadonlyArray<Reason> = reasonsOf[status]
+  return causes.find((reason) => patterns[reason].test(message)) ?? unknownReason
+}
+
+/** The refusal a status and body say; `undefined` for a status the protocol does not define. */
+export const decodeRejection = (status: number, body: string): PipeError | undefined => {
+  if (!isStatus(status)) return undefined
+  const message = rejectionMessage(body)
+  return new classes[status]({ reason: reasonOf(status, message), message })
+}
+
+// ---- the refusals, as the server says them ------------------------------------------------------------
+
+export const invalidPath = () => new InvalidRequest({ reason: "InvalidPath", message: "Invalid pipe path." })
+export const reservedPath = (path: string) =>
+  new InvalidRequest({ reason: "ReservedPath", message: `Cannot send to the reserved path '${path}'.` })
+export const invalidQueryParameter = (name: string) =>
+  new InvalidRequest({ reason: "InvalidQueryParameter", message: `Invalid query parameter "${name}".` })
+export const receiverCountOutOfRange = (n: string, max: number) =>
+  new InvalidRequest({ reason: "ReceiverCountOutOfRange", message: `n must be between 1 and ${max}, but n = ${n}.` })
+export const receiverCountMismatch = (expected: number, actual: number) =>
+  new InvalidRequest({
+    reason: "ReceiverCountMismatch",
+    message: `The number of receivers should be ${expected} but ${actual}.`
+  })
+export const contentRangeUnsupported = () =>
+  new InvalidRequest({ reason: "ContentRangeUnsupported", message: "Content-Range is not supported." })
+export const invalidMultipart = () =>
+  new InvalidRequest({ reason: "InvalidMultipart", message: "A multipart/form-data body needs a boundary." })
+export const serviceWorkerRejected = () =>
+  new InvalidRequest({ reason: "ServiceWorkerRejected", message: "Service Worker registration is rejected." })
+export const notFound = () => new NotFound({ reason: "NotFound", message: "Not found." })
+export const methodNotAllowed = (method: string) =>
+  new MethodNotAllowed({ reason: "MethodNotAllowed", message: `Unsupported method: ${method}.` })
+export const waitTimedOut = () =>
+  new WaitTimedOut({ reason: "WaitTimedOut", message: "Timed out waiting for the other side." })
+export const senderConflict = (path: string) =>
+  new PipeBusy({ reason: "SenderConflict", message: `Another sender has been connected on '${path}'.` })
+export const receiversFull = () =>
+  new PipeBusy({ reason: "ReceiversFull", message: "The number of receivers has reached limits." })
+export const alreadyEstablished = (path: string) =>
+  new PipeBusy({ reason: "AlreadyEstablished", message: `Connection on '${path}' has been established already.` })
+export const tooManySpectators = (path: string, limit: number) =>
+  new TooManySpectators({
+    reason: "TooManySpectators",
+    message: `Too many spectators on '${path}' (limit ${limit}).`
+  })
+export const tooManySpectatorsOnServer = (limit: number) =>
+  new TooManySpectators({
+    reason: "TooManySpectatorsOnServer",
+    message: `Too many spectators on this server (limit ${limit}).`
+  })
+export const internalError = () => new InternalError({ reason: "InternalError", message: "Internal server error." })
+export const tooManyPipes = (limit: number) =>
+  new ServerFull({ reason: "TooManyPipes", message: `The server holds its limit of ${limit} pipes; try again later.` })
+export const shuttingDown = () => new ServerFull({ reason: "ShuttingDown", message: "The server is shutting down." })

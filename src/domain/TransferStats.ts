@@ -1,9 +1,9 @@
-import type { DoneData, ProgressData } from "../schema/PipeEvent.js"
 import type { TransferId } from "./TransferId.js"
+import type { DoneData, ProgressData } from "./TransferReport.js"
 
 /**
  * The byte counter of a running transfer. Mutable on purpose: the relay adds each chunk's length on the hot
- * path (one addition per chunk, no allocation, no Effect); everyone else only samples it.
+ * path (one addition per chunk, no allocation, no Effect); everyone else only reads it.
  */
 export interface ByteMeter {
   bytes: number
@@ -14,6 +14,31 @@ interface Sample {
   readonly bytes: number
 }
 
+/** Timings and byte samples of one transfer: a value, replaced by each sample. */
+export interface TransferStats {
+  readonly transferId: TransferId
+  readonly total: number | null
+  readonly startedAt: number
+  /** Just enough history for the speed window. */
+  readonly samples: ReadonlyArray<Sample>
+  /** The last sample at which the byte count had moved: the start of a stall. */
+  readonly moved: Sample
+}
+
+/** How a transfer ended. `error` is the text spectators see in `done`. */
+export type TransferOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly error: string }
+
+export const completed: TransferOutcome = { ok: true }
+export const failed = (error: string): TransferOutcome => ({ ok: false, error })
+
+/** Why a running transfer is cut from outside: `error` for spectators' `done`, `line` for the sender. */
+export interface TransferAbort {
+  readonly error: string
+  readonly line: string
+}
+
 const MB = 1_000_000
 /** `mbps` is measured over the last ~2 s of samples (protocol §4.1). */
 const speedWindowMs = 2_000
@@ -21,84 +46,62 @@ const speedWindowMs = 2_000
 const round1 = (x: number) => Math.round(x * 10) / 10
 const round2 = (x: number) => Math.round(x * 100) / 100
 
-/** How a transfer ended. `error` is the text spectators see in `done`. */
-export type TransferOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly error: string }
+export const startStats = (transferId: TransferId, total: number | null, now: number): TransferStats => ({
+  transferId,
+  total,
+  startedAt: now,
+  samples: [{ at: now, bytes: 0 }],
+  moved: { at: now, bytes: 0 }
+})
 
-/** Timings and byte counts of one transfer, and the `progress`/`done` data derived from them. */
-export class TransferStats {
-  readonly meter: ByteMeter = { bytes: 0 }
-  private samples: Array<Sample>
-  /** The last sample at which the byte count had moved: the start of a stall. */
-  private moved: Sample
+/** The stats with the counter's reading at `now` recorded. */
+export const sample = (stats: TransferStats, now: number, bytes: number): TransferStats => {
+  const samples = [...stats.samples, { at: now, bytes }]
+  while (samples.length > 2 && now - (samples[1]?.at ?? now) >= speedWindowMs) samples.shift()
+  return { ...stats, samples, moved: bytes === stats.moved.bytes ? stats.moved : { at: now, bytes } }
+}
 
-  constructor(
-    readonly transferId: TransferId,
-    readonly total: number | null,
-    readonly startedAt: number
-  ) {
-    this.samples = [{ at: startedAt, bytes: 0 }]
-    this.moved = { at: startedAt, bytes: 0 }
-  }
+/** How long no byte has moved, as of `now`. */
+export const stalledMs = (stats: TransferStats, now: number, bytes: number): number =>
+  bytes === stats.moved.bytes ? Math.max(0, now - stats.moved.at) : 0
 
-  /** How long no byte has moved, as of the latest sample. */
-  stalledMs(now: number): number {
-    return this.meter.bytes === this.moved.bytes ? Math.max(0, now - this.moved.at) : 0
-  }
+/** MB/s over the window ending at the latest sample. */
+const mbpsOf = (stats: TransferStats): number => {
+  const first = stats.samples[0]
+  const last = stats.samples[stats.samples.length - 1]
+  if (first === undefined || last === undefined || last.at <= first.at) return 0
+  return round2((last.bytes - first.bytes) / MB / ((last.at - first.at) / 1000))
+}
 
-  /** Records the counter at `now`, keeping just enough history for the speed window. */
-  sample(now: number): void {
-    this.samples.push({ at: now, bytes: this.meter.bytes })
-    if (this.meter.bytes !== this.moved.bytes) this.moved = { at: now, bytes: this.meter.bytes }
-    while (this.samples.length > 2 && now - (this.samples[1]?.at ?? now) >= speedWindowMs) this.samples.shift()
-  }
-
-  /** MB/s over the window ending at the latest sample. */
-  get mbps(): number {
-    const first = this.samples[0]
-    const last = this.samples[this.samples.length - 1]
-    if (first === undefined || last === undefined || last.at <= first.at) return 0
-    return round2((last.bytes - first.bytes) / MB / ((last.at - first.at) / 1000))
-  }
-
-  progress(now: number): ProgressData {
-    const bytes = this.meter.bytes
-    const mbps = this.mbps
-    const percent = this.total === null || this.total === 0 ? null : round1(Math.min(100, (bytes / this.total) * 100))
-    const remaining = this.total === null ? null : Math.max(0, this.total - bytes)
-    const etaSec = remaining === null ? null : remaining === 0 ? 0 : mbps > 0 ? round1(remaining / MB / mbps) : null
-    return {
-      transferId: this.transferId,
-      bytes,
-      total: this.total,
-      percent,
-      mbps,
-      etaSec,
-      elapsedSec: round1((now - this.startedAt) / 1000),
-      stalledSec: round1(this.stalledMs(now) / 1000),
-      at: now
-    }
-  }
-
-  done(outcome: TransferOutcome, now: number): DoneData {
-    const durationSec = Math.max(0, (now - this.startedAt) / 1000)
-    const bytes = this.meter.bytes
-    return {
-      transferId: this.transferId,
-      ok: outcome.ok,
-      bytes,
-      total: this.total,
-      durationSec: round2(durationSec),
-      avgMbps: durationSec > 0 ? round2(bytes / MB / durationSec) : 0,
-      error: outcome.ok ? null : outcome.error,
-      at: now
-    }
+export const progressOf = (stats: TransferStats, now: number, bytes: number): ProgressData => {
+  const mbps = mbpsOf(stats)
+  const { total } = stats
+  const percent = total === null || total === 0 ? null : round1(Math.min(100, (bytes / total) * 100))
+  const remaining = total === null ? null : Math.max(0, total - bytes)
+  const etaSec = remaining === null ? null : remaining === 0 ? 0 : mbps > 0 ? round1(remaining / MB / mbps) : null
+  return {
+    transferId: stats.transferId,
+    bytes,
+    total,
+    percent,
+    mbps,
+    etaSec,
+    elapsedSec: round1((now - stats.startedAt) / 1000),
+    stalledSec: round1(stalledMs(stats, now, bytes) / 1000),
+    at: now
   }
 }
 
-/** Why a running transfer is cut from outside: `error` for spectators' `done`, `line` for the sender. */
-export interface TransferAbort {
-  readonly error: string
-  readonly line: string
+export const doneOf = (stats: TransferStats, outcome: TransferOutcome, now: number, bytes: number): DoneData => {
+  const durationSec = Math.max(0, (now - stats.startedAt) / 1000)
+  return {
+    transferId: stats.transferId,
+    ok: outcome.ok,
+    bytes,
+    total: stats.total,
+    durationSec: round2(durationSec),
+    avgMbps: durationSec > 0 ? round2(bytes / MB / durationSec) : 0,
+    error: outcome.ok ? null : outcome.error,
+    at: now
+  }
 }

@@ -1,11 +1,10 @@
 import { Schema } from "effect"
-import { PipeState } from "../domain/PipeState.js"
-import { DoneData } from "./PipeEvent.js"
+import { DoneData, StateName } from "../domain/TransferReport.js"
 
 /** The JSON snapshot a status page polls (`?progress` with `Accept: application/json`), protocol §4.2. */
 export const Snapshot = Schema.Struct({
   path: Schema.String,
-  state: PipeState,
+  state: StateName,
   transferId: Schema.NullOr(Schema.String),
   sender: Schema.Boolean,
   receivers: Schema.Number,

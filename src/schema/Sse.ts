@@ -52,10 +52,22 @@ export const makeSseParser = () => {
   }
 }
 
+const decodeData = Schema.decodeUnknownEffect(Schema.fromJsonString(Schema.Unknown))
+const decodeEvent = Schema.decodeUnknownEffect(PipeEvent)
+const decodeEventSync = Schema.decodeUnknownOption(PipeEvent)
+const decodeDataSync = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
+
+const withName = (frame: SseFrame, data: unknown) =>
+  typeof data === "object" && data !== null ? { ...data, event: frame.event } : data
+
 /** Decodes a frame into a typed pipe event with the same Schemas the server encodes with. */
 export const decodeSseFrame = (frame: SseFrame) =>
-  Effect.try(() => JSON.parse(frame.data) as unknown).pipe(
-    Effect.flatMap((data) =>
-      Schema.decodeUnknown(PipeEvent)(typeof data === "object" && data !== null ? { ...data, event: frame.event } : data)
-    )
-  )
+  decodeData(frame.data).pipe(Effect.flatMap((data) => decodeEvent(withName(frame, data))))
+
+/** The same without Effect, for the browser: `undefined` for a frame that is not a pipe event. */
+export const decodeSseFrameSync = (frame: SseFrame): PipeEvent | undefined => {
+  const data = decodeDataSync(frame.data)
+  if (data._tag === "None") return undefined
+  const event = decodeEventSync(withName(frame, data.value))
+  return event._tag === "None" ? undefined : event.value
+}

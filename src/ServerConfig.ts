@@ -17,7 +17,7 @@ export interface ServerSettings {
   readonly stallTimeout: Duration.Duration
 }
 
-export class ServerConfig extends Context.Tag("pipe/ServerConfig")<ServerConfig, ServerSettings>() {}
+export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("pipe/ServerConfig") {}
 
 export const defaultSettings: ServerSettings = {
   host: "0.0.0.0",
@@ -33,3 +33,5 @@ export const defaultSettings: ServerSettings = {
   shutdownGrace: Duration.seconds(30),
   stallTimeout: Duration.minutes(10)
 }
+
+export type LogFormat = "json" | "pretty"

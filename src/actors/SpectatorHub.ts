@@ -1,20 +1,24 @@
-import { Effect, Metric, Option, Queue, Ref, Scope } from "effect"
-import { PipeMetrics } from "./PipeMetrics.js"
-import type { PipeEvent } from "../schema/PipeEvent.js"
+import type { Scope } from "effect"
+import { Data, Effect, Queue, Ref } from "effect"
+import type { Event } from "../domain/PipeState.js"
+import { PipeMetrics, shift } from "./PipeMetrics.js"
 
 /** An event as published on a path: `id` increases per path and becomes the SSE `id:`. */
 export interface Stamped {
   readonly id: number
-  readonly event: PipeEvent
+  readonly event: Event
 }
+
+/** The hub closed (the path shuts down) and everything published before was taken. */
+export class HubClosed extends Data.TaggedError("HubClosed")<{}> {}
 
 /** One spectator's view of the hub. */
 export interface Subscription {
   /**
-   * Waits for news, then returns everything pending in publication order; fails with `None` once the hub
-   * is closed and everything published before was taken (the `Stream.repeatEffectOption` convention).
+   * Waits for news, then returns everything pending in publication order; fails once the hub is closed and
+   * everything published before was taken.
    */
-  readonly take: Effect.Effect<ReadonlyArray<Stamped>, Option.Option<never>>
+  readonly take: Effect.Effect<ReadonlyArray<Stamped>, HubClosed>
 }
 
 interface Subscriber {
@@ -78,14 +82,14 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
     }
     yield* Effect.acquireRelease(
       Ref.update(subscribers, (all) => new Set(all).add(subscriber)).pipe(
-        Effect.zipRight(Metric.incrementBy(PipeMetrics.gauges.spectatorsActive, 1))
+        Effect.andThen(shift(PipeMetrics.gauges.spectatorsActive, 1))
       ),
       () =>
         Ref.update(subscribers, (all) => {
           const rest = new Set(all)
           rest.delete(subscriber)
           return rest
-        }).pipe(Effect.zipRight(Metric.incrementBy(PipeMetrics.gauges.spectatorsActive, -1)))
+        }).pipe(Effect.andThen(shift(PipeMetrics.gauges.spectatorsActive, -1)))
     )
     const pending = (): Array<Stamped> => {
       const events = subscriber.done.splice(0)
@@ -100,7 +104,7 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
       yield* Queue.take(subscriber.bell)
       const events = pending()
       if (yield* Ref.get(closed)) {
-        if (events.length === 0) return yield* Effect.fail(Option.none())
+        if (events.length === 0) return yield* new HubClosed()
         // Ring again so that the close that arrived with this batch ends the next take.
         yield* Queue.offer(subscriber.bell, undefined)
       }
@@ -114,7 +118,7 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
     subscribe,
     size: Effect.map(Ref.get(subscribers), (all) => all.size),
     close: Ref.set(closed, true).pipe(
-      Effect.zipRight(Ref.get(subscribers)),
+      Effect.andThen(Ref.get(subscribers)),
       Effect.flatMap((all) => Effect.forEach(all, (s) => Queue.offer(s.bell, undefined), { discard: true }))
     )
   }

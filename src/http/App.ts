@@ -1,21 +1,21 @@
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import { Effect, Metric } from "effect"
-import { PipeMetrics } from "../actors/PipeMetrics.js"
+import { Cause, Effect } from "effect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import { countRejected } from "../actors/PipeMetrics.js"
 import {
-  InternalError,
-  InvalidPath,
+  internalError,
+  invalidPath,
   isPipeError,
-  MethodNotAllowed,
-  NotFound,
-  ReservedPath,
-  ServiceWorkerRejected
+  methodNotAllowed,
+  notFound,
+  reservedPath,
+  serviceWorkerRejected
 } from "../domain/PipeError.js"
 import { handlePreflight } from "./Cors.js"
+import { nodeExchange } from "./NodeExchange.js"
 import { handleProbe } from "./ProbeHandler.js"
-import { handleReceiver } from "./ReceiverHandler.js"
 import { answeredDirectly } from "./RawResponse.js"
+import { handleReceiver } from "./ReceiverHandler.js"
 import { rejectionResponse } from "./Rejection.js"
 import { handleReserved } from "./ReservedPages.js"
 import { route, splitTarget } from "./Route.js"
@@ -28,36 +28,32 @@ import { handleSpectator } from "./SpectatorHandler.js"
  */
 const dispatch = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
-  const method = request.method as string
+  const method: string = request.method
   const { path, query } = splitTarget(request.url)
 
   if (method === "OPTIONS") return yield* handlePreflight
   if (method !== "GET" && method !== "HEAD" && method !== "PUT" && method !== "POST") {
-    return yield* new MethodNotAllowed({ method })
+    return yield* methodNotAllowed(method)
   }
   const target = route(path)
   switch (target._tag) {
     case "NotFound":
-      return yield* new NotFound()
+      return yield* notFound()
     case "InvalidPath":
-      return yield* new InvalidPath()
+      return yield* invalidPath()
     case "ReservedName":
-      return method === "PUT" || method === "POST"
-        ? yield* new ReservedPath({ path: target.path })
-        : yield* new NotFound()
+      return method === "PUT" || method === "POST" ? yield* reservedPath(target.path) : yield* notFound()
     case "Reserved":
       return method === "PUT" || method === "POST"
-        ? yield* new ReservedPath({ path: target.sent })
+        ? yield* reservedPath(target.sent)
         : yield* handleReserved(target.path, query)
     case "Pipe": {
-      const { path, name } = target
+      const { name, path } = target
       if (method === "HEAD") return yield* handleProbe(name)
-      yield* awaitSocketTurn(
-        NodeHttpServerRequest.toIncomingMessage(request),
-        NodeHttpServerRequest.toServerResponse(request)
-      )
+      const { req, res } = nodeExchange(request)
+      yield* awaitSocketTurn(req, res)
       if (method === "PUT" || method === "POST") return yield* handleSender(path, name, query)
-      if (request.headers["service-worker"] === "script") return yield* new ServiceWorkerRejected()
+      if (request.headers["service-worker"] === "script") return yield* serviceWorkerRejected()
       return query.has("progress")
         ? yield* handleSpectator(path, name, query)
         : yield* handleReceiver(path, name, query)
@@ -73,24 +69,21 @@ export const pipeApp = Effect.gen(function*() {
     Effect.interruptible,
     // A defect is a bug of ours: this request fails visibly (a 500, or its connection broken if it was
     // already being answered) with a log line, and the server goes on.
-    Effect.catchAllDefect((defect) =>
-      Effect.zipRight(
+    Effect.catchDefect((defect) =>
+      Effect.andThen(
         Effect.logError("request defect").pipe(
-          Effect.annotateLogs({ method: request.method, url: request.url, defect: String(defect) })
+          Effect.annotateLogs({ method: request.method, url: request.url, defect: Cause.pretty(Cause.die(defect)) })
         ),
         Effect.suspend(() => {
-          const res = NodeHttpServerRequest.toServerResponse(request)
-          return res.headersSent ? Effect.succeed(answeredDirectly(res)) : Effect.fail(new InternalError())
+          const { res } = nodeExchange(request)
+          return res.headersSent ? Effect.succeed(answeredDirectly(res)) : Effect.fail(internalError())
         })
       )
     ),
-    Effect.catchIf(isPipeError, (error) =>
-      Metric.increment(Metric.tagged(PipeMetrics.counters.rejected, "reason", error._tag)).pipe(
-        Effect.as(rejectionResponse(error))
-      ))
+    Effect.catchIf(isPipeError, (error) => Effect.as(countRejected(error.reason), rejectionResponse(error)))
   )
   // A refused upload must not go on: without this Node would read and discard the rest of its body.
-  const unreadBody = response.status >= 400 && !NodeHttpServerRequest.toIncomingMessage(request).complete
+  const unreadBody = response.status >= 400 && !nodeExchange(request).req.complete
   return response.pipe(
     HttpServerResponse.setHeader("access-control-allow-origin", "*"),
     unreadBody ? HttpServerResponse.setHeader("connection", "close") : (r) => r

@@ -1,14 +1,13 @@
-import { Effect, Metric, MetricKeyType, MetricState } from "effect"
-import type { MetricPair } from "effect"
+import { Effect, Metric } from "effect"
 
 /**
  * Every Effect metric in the Prometheus text exposition format (0.0.4). Written here rather than taken
  * from an exporter package: the Prometheus client libraries keep their own registry, while ours is
  * Effect's; this is the few lines that read one in the other's format.
  */
-export const metricsText: Effect.Effect<string> = Effect.map(Metric.snapshot, (pairs) => {
-  const families = new Map<string, { type: string; help: string; lines: Array<string> }>()
-  for (const pair of pairs) render(pair, families)
+export const metricsText: Effect.Effect<string> = Effect.map(Metric.snapshot, (snapshots) => {
+  const families = new Map<string, Family>()
+  for (const snapshot of snapshots) render(snapshot, families)
   let text = ""
   for (const [name, family] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
     text += `# HELP ${name} ${family.help}\n# TYPE ${name} ${family.type}\n${family.lines.join("\n")}\n`
@@ -16,7 +15,13 @@ export const metricsText: Effect.Effect<string> = Effect.map(Metric.snapshot, (p
   return text
 })
 
-const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')
+interface Family {
+  readonly type: string
+  readonly help: string
+  readonly lines: Array<string>
+}
+
+const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, "\\\"")
 
 const labels = (tags: ReadonlyArray<readonly [string, string]>) =>
   tags.length === 0 ? "" : `{${tags.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`
@@ -24,35 +29,43 @@ const labels = (tags: ReadonlyArray<readonly [string, string]>) =>
 const number = (value: number | bigint) =>
   typeof value === "bigint" ? value.toString() : Number.isFinite(value) ? String(value) : value > 0 ? "+Inf" : "-Inf"
 
-const render = (
-  pair: MetricPair.MetricPair.Untyped,
-  families: Map<string, { type: string; help: string; lines: Array<string> }>
-) => {
-  const { metricKey: key, metricState: state } = pair
-  const tags = key.tags.map((tag) => [tag.key, tag.value] as const)
+/** Prometheus names allow `[a-zA-Z_:][a-zA-Z0-9_:]*`; Effect's own metrics may use other characters. */
+const promName = (id: string) => id.replace(/[^a-zA-Z0-9_:]/g, "_").replace(/^([0-9])/, "_$1")
+
+const render = (snapshot: Metric.Metric.Snapshot, families: Map<string, Family>) => {
+  const name = promName(snapshot.id)
+  const tags = Object.entries(snapshot.attributes ?? {})
   const family = (type: string) => {
-    const existing = families.get(key.name)
+    const existing = families.get(name)
     if (existing !== undefined) return existing.lines
-    const created = { type, help: key.description._tag === "Some" ? key.description.value : key.name, lines: [] }
-    families.set(key.name, created)
+    const created: Family = { type, help: snapshot.description ?? name, lines: [] }
+    families.set(name, created)
     return created.lines
   }
-  if (MetricState.isCounterState(state)) {
-    // Effect lets a counter go down unless it is `incremental` (its runtime's `effect_fiber_active` does);
-    // Prometheus would read every drop as a restart, so such a counter is exposed as a gauge.
-    const monotonic = MetricKeyType.isCounterKey(key.keyType) && key.keyType.incremental
-    family(monotonic ? "counter" : "gauge").push(`${key.name}${labels(tags)} ${number(state.count)}`)
-  } else if (MetricState.isGaugeState(state)) {
-    family("gauge").push(`${key.name}${labels(tags)} ${number(state.value)}`)
-  } else if (MetricState.isHistogramState(state)) {
-    const lines = family("histogram")
-    for (const [bound, count] of state.buckets) {
-      lines.push(`${key.name}_bucket${labels([...tags, ["le", number(bound)]])} ${count}`)
+  switch (snapshot.type) {
+    case "Counter": {
+      // Effect lets a counter go down unless it is `incremental`; Prometheus would read every drop as a
+      // restart, so such a counter is exposed as a gauge.
+      family(snapshot.state.incremental ? "counter" : "gauge").push(
+        `${name}${labels(tags)} ${number(snapshot.state.count)}`
+      )
+      return
     }
-    if (state.buckets.at(-1)?.[0] !== Infinity) {
-      lines.push(`${key.name}_bucket${labels([...tags, ["le", "+Inf"]])} ${state.count}`)
+    case "Gauge":
+      family("gauge").push(`${name}${labels(tags)} ${number(snapshot.state.value)}`)
+      return
+    case "Histogram": {
+      const lines = family("histogram")
+      const { buckets, count, sum } = snapshot.state
+      for (const [bound, inBucket] of buckets) {
+        lines.push(`${name}_bucket${labels([...tags, ["le", number(bound)]])} ${inBucket}`)
+      }
+      if (buckets.at(-1)?.[0] !== Infinity) lines.push(`${name}_bucket${labels([...tags, ["le", "+Inf"]])} ${count}`)
+      lines.push(`${name}_sum${labels(tags)} ${number(sum)}`)
+      lines.push(`${name}_count${labels(tags)} ${count}`)
+      return
     }
-    lines.push(`${key.name}_sum${labels(tags)} ${number(state.sum)}`)
-    lines.push(`${key.name}_count${labels(tags)} ${state.count}`)
+    default:
+      return
   }
 }

@@ -34,11 +34,19 @@ const answerAsHttp10 = (res: ServerResponse) => {
 }
 
 /**
- * Upgrade requests become ordinary requests. The platform takes them through Node's `'upgrade'` event with
- * a raw socket that has no `'error'` listener, so a client gone before the next write (a sender's line, an
- * SSE keepalive) crashed the process; we serve no WebSocket, and without an `'upgrade'` listener Node hands
- * these to `'request'` like any other. Call after the platform has registered its handlers.
+ * Upgrade and `Expect: 100-continue` requests become ordinary requests, answered as Node does by itself.
+ *
+ * Upgrades: the platform takes them through Node's `'upgrade'` event with a raw socket; we serve no
+ * WebSocket, and a pipe party must never lose its HTTP framing. Without an `'upgrade'` listener Node hands
+ * these to `'request'` like any other.
+ *
+ * `Expect: 100-continue` (curl sends it for uploads over 1 MB): the platform writes the `100 Continue` only
+ * when its own body reader starts, and the data path reads the Node request directly, so such a sender would
+ * wait a second for nothing. Without a `'checkContinue'` listener Node answers `100 Continue` at once.
+ *
+ * Call after the platform has registered its handlers.
  */
 export const withoutUpgrades = (server: Server): void => {
   server.removeAllListeners("upgrade")
+  server.removeAllListeners("checkContinue")
 }

@@ -1,5 +1,5 @@
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { PipeName } from "../domain/PipeName.js"
 

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
-import { InvalidQueryParameter, ReceiverCountOutOfRange } from "../domain/PipeError.js"
-import type { Disposition } from "./ReceiverHeaders.js"
+import type { PipeError } from "../domain/PipeError.js"
+import { invalidQueryParameter, receiverCountOutOfRange } from "../domain/PipeError.js"
+import type { Disposition } from "../transfer/ReceiverHeaders.js"
 
 const digits = /^[0-9]+$/
 
@@ -8,23 +9,23 @@ const digits = /^[0-9]+$/
 export const receiverCount = (
   query: URLSearchParams,
   max: number
-): Effect.Effect<number, InvalidQueryParameter | ReceiverCountOutOfRange> => {
+): Effect.Effect<number, PipeError> => {
   const raw = query.get("n")
   if (raw === null) return Effect.succeed(1)
-  if (!digits.test(raw)) return Effect.fail(new InvalidQueryParameter({ name: "n" }))
+  if (!digits.test(raw)) return Effect.fail(invalidQueryParameter("n"))
   const n = Number(raw)
   return n >= 1 && n <= max
     ? Effect.succeed(n)
-    : Effect.fail(new ReceiverCountOutOfRange({ n: raw.replace(/^0+(?=\d)/, ""), max }))
+    : Effect.fail(receiverCountOutOfRange(raw.replace(/^0+(?=\d)/, ""), max))
 }
 
 /** `?total`: the byte count a chunked sender announces, so spectators get a percentage and an ETA. */
-export const announcedTotal = (query: URLSearchParams): Effect.Effect<number | null, InvalidQueryParameter> => {
+export const announcedTotal = (query: URLSearchParams): Effect.Effect<number | null, PipeError> => {
   const raw = query.get("total")
   if (raw === null) return Effect.succeed(null)
   return digits.test(raw) && Number.isSafeInteger(Number(raw))
     ? Effect.succeed(Number(raw))
-    : Effect.fail(new InvalidQueryParameter({ name: "total" }))
+    : Effect.fail(invalidQueryParameter("total"))
 }
 
 /** `?download` / `?filename` of a receiver. */

@@ -1,9 +1,10 @@
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Deferred, Effect } from "effect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { ServerConfig } from "../ServerConfig.js"
+import { makeReceiverParty } from "../transfer/NodeParty.js"
+import { nodeExchange } from "./NodeExchange.js"
 import { disposition, receiverCount } from "./Query.js"
 import { answeredDirectly } from "./RawResponse.js"
 
@@ -13,17 +14,16 @@ import { answeredDirectly } from "./RawResponse.js"
  */
 export const handleReceiver = (path: string, name: PipeName, query: URLSearchParams) =>
   Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
+    const { req, res } = nodeExchange(yield* HttpServerRequest.HttpServerRequest)
     const { maxReceivers } = yield* ServerConfig
     const n = yield* receiverCount(query, maxReceivers)
-    const res = NodeHttpServerRequest.toServerResponse(request)
 
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
       const actor = yield* registry.acquire(name, "party")
-      const http10 = NodeHttpServerRequest.toIncomingMessage(request).httpVersion === "1.0"
-      const party = yield* actor.joinReceiver({ n, path, res, disposition: disposition(query), http10 })
-      yield* Deferred.await(party.settled)
+      const party = makeReceiverParty({ res, disposition: disposition(query), http10: req.httpVersion === "1.0" })
+      const ticket = yield* actor.joinReceiver({ party, n, path })
+      yield* Deferred.await(ticket.settled)
       return answeredDirectly(res)
     }))
   })

@@ -1,19 +1,19 @@
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Metric, Schema } from "effect"
-import { PipeMetrics } from "../actors/PipeMetrics.js"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import { gaugeValue, PipeMetrics } from "../actors/PipeMetrics.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { Health } from "../schema/Health.js"
 import { version } from "../Version.js"
-import { helpText, publicBaseUrl } from "./HelpText.js"
+import { helpText, homePage, noscriptPage } from "../web/index.js"
 import { metricsText } from "./MetricsText.js"
-import { homePage } from "./HomePage.js"
-import { noscriptPage } from "./NoscriptPage.js"
+import { pageResponse } from "./PageResponse.js"
+import { publicBaseUrl } from "./PublicUrl.js"
 import type { ReservedPath } from "./Route.js"
 
 const startedAt = Date.now()
 
-const encodeHealth = Schema.encode(Health)
+const encodeHealth = Schema.encodeEffect(Health)
 
 export const health = Effect.gen(function*() {
   const registry = yield* PipeRegistry
@@ -22,9 +22,9 @@ export const health = Effect.gen(function*() {
     version,
     uptimeSec: Math.round((Date.now() - startedAt) / 100) / 10,
     pipes: yield* registry.size,
-    transfers: (yield* Metric.value(PipeMetrics.gauges.transfersActive)).value,
-    spectators: (yield* Metric.value(PipeMetrics.gauges.spectatorsActive)).value
-  })
+    transfers: yield* gaugeValue(PipeMetrics.gauges.transfersActive),
+    spectators: yield* gaugeValue(PipeMetrics.gauges.spectatorsActive)
+  }).pipe(Effect.orDie)
 })
 
 /** Pages that print this server's URL, built from the request's own headers: no cache may share them. */
@@ -39,9 +39,9 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     switch (path) {
       case "/":
-        return HttpServerResponse.setHeaders(homePage(publicBaseUrl(request.headers)), hostDependent)
+        return HttpServerResponse.setHeaders(pageResponse(homePage(publicBaseUrl(request.headers))), hostDependent)
       case "/noscript":
-        return noscriptPage(query)
+        return pageResponse(noscriptPage(query))
       case "/help":
         return HttpServerResponse.text(helpText(publicBaseUrl(request.headers), version), {
           contentType: "text/plain",
@@ -51,7 +51,7 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
         return HttpServerResponse.text(`${version}\n`, { contentType: "text/plain" })
       case "/healthz":
       case "/api/v1/pipe/health":
-        return yield* HttpServerResponse.json(yield* health, { headers: { "cache-control": "no-store" } })
+        return HttpServerResponse.jsonUnsafe(yield* health, { headers: { "cache-control": "no-store" } })
       case "/metrics":
         return HttpServerResponse.text(yield* metricsWithPipes, { contentType: "text/plain; version=0.0.4" })
       case "/favicon.ico":
@@ -64,8 +64,6 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
 /** Open pipes are a registry fact, not a counter: set it right before rendering. */
 const metricsWithPipes = Effect.gen(function*() {
   const registry = yield* PipeRegistry
-  yield* Metric.set(openPipes, yield* registry.size)
+  yield* Metric.update(PipeMetrics.gauges.openPipes, yield* registry.size)
   return yield* metricsText
 })
-
-const openPipes = Metric.gauge("pipe_open_pipes", { description: "Paths with a live actor" })

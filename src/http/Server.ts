@@ -1,5 +1,76 @@
-import { Effect } from "effect"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type { Duration, Metric } from "effect"
+import { Console, Effect, Layer, Logger, Schedule } from "effect"
+import * as HttpServer from "effect/http/HttpServer"
+import type { Server } from "node:http"
+import { gaugeValue, PipeMetrics } from "../actors/PipeMetrics.js"
+import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { LogFormat, ServerSettings } from "../ServerConfig.js"
+import { ServerConfig } from "../ServerConfig.js"
+import { TransferRunnerLive } from "../transfer/Transfer.js"
+import { pipeApp } from "./App.js"
+import { makeNodeListener, withoutUpgrades } from "./NodeListener.js"
 
-/** Runs the server until SIGINT/SIGTERM (filled in by the core; the CLI only calls this). */
-export const serve = (_settings: ServerSettings, _logFormat: LogFormat): Effect.Effect<void> => Effect.never
+/** Polls a gauge until it reaches zero or `limit` passes; interruptible, for finalizers are not. */
+const awaitZero = (gauge: Metric.Gauge<number>, every: Duration.Input, limit: Duration.Input) =>
+  gaugeValue(gauge).pipe(
+    Effect.repeat({ schedule: Schedule.spaced(every), until: (value) => value <= 0 }),
+    Effect.interruptible,
+    Effect.timeout(limit),
+    Effect.ignore
+  )
+
+/**
+ * SIGTERM/SIGINT: stop accepting, refuse new pipe requests, let running transfers finish for up to `grace`,
+ * then end every path visibly (receivers see a broken transfer, spectators `done` with `ok: false`) and
+ * cut what is left, so the process exits 0 with nothing open.
+ */
+const gracefulShutdown = (nodeServer: Server, registry: PipeRegistry["Service"], settings: ServerSettings) =>
+  Effect.gen(function*() {
+    nodeServer.close()
+    yield* registry.drain
+    const active = yield* gaugeValue(PipeMetrics.gauges.transfersActive)
+    yield* Effect.logInfo("shutting down").pipe(Effect.annotateLogs({ activeTransfers: active }))
+    yield* awaitZero(PipeMetrics.gauges.transfersActive, "100 millis", settings.shutdownGrace)
+    yield* registry.shutdown
+    // Spectators now read their last `done` and their streams end; give them a moment to flush it.
+    yield* awaitZero(PipeMetrics.gauges.spectatorsActive, "20 millis", "2 seconds")
+    // A stream's end is counted before its last chunk reached the socket: let it get there.
+    yield* Effect.sleep("100 millis")
+    nodeServer.closeAllConnections()
+  })
+
+/** Runs the server until SIGINT/SIGTERM. */
+export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Effect<void> => {
+  const nodeServer = makeNodeListener()
+  const lifecycle = Layer.effectDiscard(Effect.gen(function*() {
+    const registry = yield* PipeRegistry
+    const address = nodeServer.address()
+    const url = typeof address === "string" || address === null
+      ? String(address)
+      : `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`
+    yield* Console.log(`pipe listening on ${url}`)
+    // Runs before the platform closes the listener (finalizers run in reverse): the graceful shutdown.
+    yield* Effect.addFinalizer(() => gracefulShutdown(nodeServer, registry, settings))
+  }))
+  const upgradesOff = Layer.effectDiscard(Effect.sync(() => withoutUpgrades(nodeServer)))
+  return upgradesOff.pipe(
+    // Built after `serve` has registered the platform's handlers, so that it can take those away.
+    Layer.provide(HttpServer.serve(pipeApp)),
+    Layer.provide(lifecycle),
+    Layer.provideMerge(PipeRegistry.layer),
+    Layer.provide(TransferRunnerLive),
+    Layer.provideMerge(
+      NodeHttpServer.layer(() => nodeServer, {
+        host: settings.host,
+        port: settings.port,
+        // Our own graceful shutdown (above) decides how long connections may stay.
+        disablePreemptiveShutdown: true
+      })
+    ),
+    Layer.provide(Layer.succeed(ServerConfig, settings)),
+    Layer.provide(Logger.layer([logFormat === "json" ? Logger.consoleJson : Logger.consolePretty()])),
+    Layer.launch,
+    Effect.orDie
+  )
+}

@@ -32,7 +32,7 @@ const onSocketClose = (socket: Socket, listener: () => void): () => void => {
  * turn, and a socket that closes first ends it (the handler is interrupted like any departed client's).
  */
 export const awaitSocketTurn = (req: IncomingMessage, res: ServerResponse): Effect.Effect<void> =>
-  res.socket !== null ? Effect.void : Effect.async<void>((resume) => {
+  res.socket !== null ? Effect.void : Effect.callback<void>((resume) => {
     const socket = req.socket
     if (socket.destroyed) return resume(Effect.interrupt)
     const onTurn = () => {

@@ -1,44 +1,43 @@
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Effect, Schedule, Schema } from "effect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type { ServerResponse } from "node:http"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { Stamped } from "../actors/SpectatorHub.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { Snapshot } from "../schema/Snapshot.js"
 import { encodeSse, sseKeepalive } from "../schema/Sse.js"
 import { ServerConfig } from "../ServerConfig.js"
-import { dashboardPage } from "./Dashboard.js"
+import { dashboardPage } from "../web/index.js"
+import { nodeExchange } from "./NodeExchange.js"
+import { pageResponse } from "./PageResponse.js"
 import { spectatorFormat } from "./Query.js"
 import { answeredDirectly } from "./RawResponse.js"
-import { snapshotOf } from "./Snapshot.js"
+import { snapshotOf } from "./SnapshotOf.js"
 
-const encodeSnapshot = Schema.encode(Snapshot)
+const encodeSnapshot = Schema.encodeEffect(Snapshot)
 
 /** The current snapshot of a path, holding its actor only while reading it. */
 const currentSnapshot = (name: PipeName) =>
   Effect.gen(function*() {
     const registry = yield* PipeRegistry
     const view = yield* registry.view(name)
-    return yield* encodeSnapshot(snapshotOf(name, view, yield* Clock.currentTimeMillis))
+    return yield* encodeSnapshot(snapshotOf(name, view, yield* Clock.currentTimeMillis)).pipe(Effect.orDie)
   })
 
 /**
  * `GET …?progress`: a spectator. Never a receiver, never in the data path. JSON gets one snapshot, a browser
- * the dashboard, everything else the SSE stream: the replayed snapshot, then live events, a keepalive every
- * 15 s, until the spectator leaves or its time-to-live ends the response cleanly.
+ * the dashboard, everything else the SSE stream.
  */
 export const handleSpectator = (path: string, name: PipeName, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const format = spectatorFormat(query, request.headers["accept"])
     if (format === "json") {
-      return yield* HttpServerResponse.json(yield* currentSnapshot(name), { headers: { "cache-control": "no-store" } })
+      return HttpServerResponse.jsonUnsafe(yield* currentSnapshot(name), { headers: { "cache-control": "no-store" } })
     }
-    if (format === "html") return dashboardPage(path, yield* currentSnapshot(name))
-
-    return yield* streamEvents(path, name, NodeHttpServerRequest.toServerResponse(request))
+    if (format === "html") return pageResponse(dashboardPage(path, yield* currentSnapshot(name)))
+    return yield* streamEvents(path, name, nodeExchange(request).res)
   })
 
 /**
@@ -51,10 +50,9 @@ const streamEvents = (path: string, name: PipeName, res: ServerResponse) =>
   Effect.scoped(Effect.gen(function*() {
     const { spectatorTtl } = yield* ServerConfig
     const registry = yield* PipeRegistry
-    const watch = yield* registry.admitSpectator.pipe(
-      Effect.zipRight(registry.acquire(name, "spectator")),
-      Effect.flatMap((actor) => actor.watch(path))
-    )
+    yield* registry.admitSpectator
+    const actor = yield* registry.acquire(name, "spectator")
+    const watch = yield* actor.watch(path)
     res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-cache",
@@ -71,7 +69,8 @@ const streamEvents = (path: string, name: PipeName, res: ServerResponse) =>
     yield* watch.subscription.take.pipe(
       Effect.flatMap((batch) => send(res, frames(batch))),
       Effect.forever,
-      Effect.catchAll(() => Effect.void), // the hub closed: the path is shutting down
+      // The hub closed: the path is shutting down.
+      Effect.catchTag("HubClosed", () => Effect.void),
       Effect.raceFirst(Effect.sleep(spectatorTtl))
     )
     res.end()
@@ -89,7 +88,7 @@ const frames = (events: ReadonlyArray<Stamped>) =>
 
 /** Writes to a spectator's socket and waits for it to drain when its buffer is full (a slow reader). */
 const send = (res: ServerResponse, text: string): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
+  Effect.callback<void>((resume) => {
     if (res.write(text)) return resume(Effect.void)
     const drained = () => resume(Effect.void)
     res.once("drain", drained)

@@ -4,7 +4,7 @@ import type { Snapshot } from "../schema/Snapshot.js"
 
 /** The JSON snapshot of a path's view (protocol §4.2): zeros and nulls when idle. */
 export const snapshotOf = (name: PipeName, view: PipeView, now: number): Snapshot => {
-  const live = view.stats === undefined ? undefined : view.stats.progress(view.done?.at ?? now)
+  const { live } = view
   return {
     path: `/api/v1/pipe/${name}`,
     state: view.state,

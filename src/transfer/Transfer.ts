@@ -1,17 +1,18 @@
-import { Cause, Deferred, Effect, Exit } from "effect"
+import { Cause, Deferred, Effect, Exit, Layer } from "effect"
 import type { ReceiverParty, SenderParty } from "../actors/Party.js"
-import { endSender, tellSender } from "../actors/Party.js"
+import { TransferRunner } from "../actors/Party.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { SenderLine } from "../domain/SenderLine.js"
-import type { TransferAbort, TransferOutcome, TransferStats } from "../domain/TransferStats.js"
+import type { ByteMeter, TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
+import { completed, failed } from "../domain/TransferStats.js"
 import { injectedFault } from "../FaultInjection.js"
+import type { NodeReceiver } from "./NodeParty.js"
+import { endSender, nodeReceiver, nodeSender, tellSender } from "./NodeParty.js"
 import { receiverHeaders } from "./ReceiverHeaders.js"
 import { receiverSink } from "./ReceiverSink.js"
-import { relay, type RelayResult, type Sink } from "./Relay.js"
+import type { RelayResult, Sink } from "./Relay.js"
+import { relay } from "./Relay.js"
 import { openSenderBody } from "./SenderBody.js"
-
-const completed: TransferOutcome = { ok: true }
-const failed = (error: string): TransferOutcome => ({ ok: false, error })
 
 /**
  * Runs one transfer whose parties are all present: answers the receivers, relays the body, and tells the
@@ -21,12 +22,14 @@ const failed = (error: string): TransferOutcome => ({ ok: false, error })
  */
 export const runTransfer = (
   name: PipeName,
-  sender: SenderParty,
-  receivers: ReadonlyArray<ReceiverParty>,
-  stats: TransferStats,
+  senderParty: SenderParty,
+  receiverParties: ReadonlyArray<ReceiverParty>,
+  meter: ByteMeter,
   abort: Deferred.Deferred<TransferAbort>
 ): Effect.Effect<TransferOutcome> => {
   let sinks: ReadonlyArray<Sink> = []
+  let receivers: ReadonlyArray<NodeReceiver> = []
+  const sender = Effect.sync(() => nodeSender(senderParty))
   const breakReceivers = () => {
     for (const receiver of receivers) {
       if (receiver.res.writableFinished) continue
@@ -35,21 +38,33 @@ export const runTransfer = (
       else sink.break()
     }
   }
+  const endSenderSafely = (line: string) =>
+    Effect.sync(() => {
+      try {
+        endSender(nodeSender(senderParty), line, true)
+      } catch {
+        // A party we cannot map back has no connection of ours to end.
+      }
+    })
 
   const transfer = Effect.gen(function*() {
-    const body = yield* Effect.tryPromise(() => openSenderBody(sender.req)).pipe(Effect.option)
+    const { held, req, res } = yield* sender
+    receivers = receiverParties.map(nodeReceiver)
+    const node = { held, req, res }
+    const body = yield* Effect.tryPromise(() => openSenderBody(req)).pipe(Effect.option)
     if (body._tag === "None") {
       breakReceivers()
-      endSender(sender, SenderLine.failed, true)
+      endSender(node, SenderLine.failed, true)
       return failed("The sender's body could not be read.")
     }
-    if (injectedFault("relay", name)) yield* Effect.dieMessage(`injected relay defect on ${name}`)
+    if (injectedFault("relay", name)) return yield* Effect.die(new Error(`injected relay defect on ${name}`))
     // The sender hears that its transfer starts before any receiver gets a byte (protocol §3: headers and
     // the first line at once), so the start line is in the kernel before the first receiver write.
-    yield* Effect.async<void>((resume) => tellSender(sender, SenderLine.start(receivers.length), () => resume(Effect.void)))
-      .pipe(Effect.timeout("1 second"), Effect.ignore)
+    yield* Effect.callback<void>((resume) =>
+      tellSender(node, SenderLine.start(receivers.length), () => resume(Effect.void))
+    ).pipe(Effect.timeout("1 second"), Effect.ignore)
     const fallbackName = name.slice(name.lastIndexOf("/") + 1)
-    const xPiping = sender.req.headersDistinct["x-piping"] ?? []
+    const xPiping = req.headersDistinct["x-piping"] ?? []
     sinks = receivers.map((receiver) => {
       receiver.res.writeHead(200, receiverHeaders(body.value, xPiping, receiver.disposition, fallbackName))
       receiver.res.flushHeaders()
@@ -57,10 +72,10 @@ export const runTransfer = (
       return receiverSink(receiver.res, closeDelimited)
     })
 
-    const result = yield* Effect.async<RelayResult>((resume) => {
-      const running = relay(body.value.stream, sinks, stats.meter, {
-        onSourceEnd: () => tellSender(sender, SenderLine.sent),
-        onSinkAbort: () => tellSender(sender, SenderLine.receiverAborted)
+    const result = yield* Effect.callback<RelayResult>((resume) => {
+      const running = relay(body.value.stream, sinks, meter, {
+        onSourceEnd: () => tellSender(node, SenderLine.sent),
+        onSinkAbort: () => tellSender(node, SenderLine.receiverAborted)
       })
       running.result.then((r) => resume(Effect.succeed(r)), (defect) => resume(Effect.die(defect)))
       return Effect.sync(running.abort)
@@ -68,22 +83,22 @@ export const runTransfer = (
 
     switch (result) {
       case "complete":
-        endSender(sender, SenderLine.allReceived, false)
+        endSender(node, SenderLine.allReceived, false)
         return completed
       case "sinks-aborted":
-        endSender(sender, SenderLine.allReceiversAborted, true)
+        endSender(node, SenderLine.allReceiversAborted, true)
         return failed("All receivers aborted halfway.")
       case "source-aborted":
-        sender.res.destroy()
+        res.destroy()
         return failed("The sender aborted halfway.")
     }
   })
 
-  const aborted = Effect.map(Deferred.await(abort), (reason) => {
-    breakReceivers()
-    endSender(sender, reason.line, true)
-    return failed(reason.error)
-  })
+  const aborted = Effect.flatMap(Deferred.await(abort), (reason) =>
+    Effect.andThen(
+      Effect.sync(breakReceivers),
+      Effect.as(endSenderSafely(reason.line), failed(reason.error))
+    ))
 
   return transfer.pipe(
     Effect.raceFirst(aborted),
@@ -91,17 +106,19 @@ export const runTransfer = (
     Effect.flatMap((exit) =>
       Exit.isSuccess(exit) ? Effect.succeed(exit.value) : Effect.gen(function*() {
         breakReceivers()
-        endSender(sender, SenderLine.failed, true)
-        yield* Effect.logError("transfer defect").pipe(Effect.annotateLogs({ path: name, cause: Cause.pretty(exit.cause) }))
+        yield* endSenderSafely(SenderLine.failed)
+        yield* Effect.logError("transfer defect").pipe(
+          Effect.annotateLogs({ path: name, cause: Cause.pretty(exit.cause) })
+        )
         return failed("The transfer failed on an internal error.")
       })
     ),
     // Interrupted (the path's actor went away) at any step, even before the relay started.
     Effect.onInterrupt(() =>
-      Effect.sync(() => {
-        breakReceivers()
-        endSender(sender, SenderLine.shuttingDown, true)
-      })
+      Effect.andThen(Effect.sync(breakReceivers), endSenderSafely(SenderLine.shuttingDown))
     )
   )
 }
+
+/** The data path as the actors see it. */
+export const TransferRunnerLive = Layer.succeed(TransferRunner, TransferRunner.of({ run: runTransfer }))

@@ -1,0 +1,29 @@
+// The build: the whole CLI and server bundled by esbuild into dist/, the browser scripts inlined into it.
+// One bundle instead of thousands of modules is what keeps an idle server small: Node holds every loaded
+// module's source and compiled code, and tree shaking leaves out what `pipe server` never runs. The client
+// side (`send`, `receive`, `watch`) is loaded lazily, as its own chunks.
+import * as esbuild from "esbuild"
+import { rmSync } from "node:fs"
+import { webScripts } from "./build-web.mjs"
+
+rmSync("dist", { recursive: true, force: true })
+
+await esbuild.build({
+  entryPoints: { main: "src/main.ts" },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node22",
+  sourcemap: "linked",
+  minifySyntax: true,
+  legalComments: "none",
+  chunkNames: "chunks/[name]-[hash]",
+  // `ws` probes for these optional native helpers and does without them.
+  external: ["bufferutil", "utf-8-validate"],
+  // Bundled CommonJS (undici, ws, multipasta) calls `require`; an ES module has none of its own.
+  banner: { js: "import { createRequire as __pipeRequire } from \"node:module\"; const require = __pipeRequire(import.meta.url);" },
+  plugins: [webScripts()],
+  logLevel: "warning"
+})

@@ -17,10 +17,14 @@ function tryStart(path, p) {
   for (const { res: rRes } of p.receivers) {
     rRes.writeHead(200, h)
     sReq.pipe(rRes) // one readable piped to K writables: the slowest receiver paces everyone
-    rRes.on("close", () => { if (!rRes.writableFinished) sReq.destroy() })
+    rRes.on("close", () => {
+      if (!rRes.writableFinished) sReq.destroy()
+    })
   }
   sReq.on("end", () => sRes.end("[INFO] done\n"))
-  sReq.on("close", () => { if (!sReq.complete) p.receivers.forEach(({ res }) => res.destroy()) })
+  sReq.on("close", () => {
+    if (!sReq.complete) p.receivers.forEach(({ res }) => res.destroy())
+  })
 }
 
 function reply(res, status, text) {
@@ -46,6 +50,6 @@ http.createServer((req, res) => {
   }
   waiting.set(url.pathname, p)
   tryStart(url.pathname, p)
-}).listen(Number(process.argv[2] ?? 0), "127.0.0.1", function () {
+}).listen(Number(process.argv[2] ?? 0), "127.0.0.1", function() {
   console.log(`listening http://127.0.0.1:${this.address().port}`)
 })

@@ -1,39 +1,71 @@
 // pipe benchmark: raw Node relay vs piping-server vs pipe, side by side, on 127.0.0.1 only.
-//   1. throughput: 2 GiB `head -c 2G /dev/zero | curl -T -` -> server -> `curl -o /dev/null`
-//   2. fan-out: one sender, n=4 receivers, 1 GiB
-//   3. slow receiver: server RSS while a `curl --limit-rate 5M` receiver holds back a 2 GiB sender
-//   4. spectators (pipe only): the 2 GiB relay with 0 vs 50 SSE spectators on the same path, alternating per round
-//   5. cadence (pipe only): gaps between a spectator's `progress` events during a rate-limited ~10 s transfer
-//   6. a Markdown summary for the README
+// Sections, in the order they run (all by default):
+//   idle:       VmRSS of fresh server processes 30 s after spawn, no traffic (median of 3 processes per server)
+//   waiting:    RSS per waiting party: 200 receivers with no sender, then 200 senders with no body, distinct paths
+//               (idle and waiting start fresh processes of their own; the other sections share one set of servers)
+//   ttfb:       time to first byte: sender's first chunk -> receiver, and sender head -> sender's first status line
+//   small:      1 KiB transfers/s with 16 sender/receiver pairs at once (node:http clients, bodies verified)
+//   throughput: 2 GiB `head -c 2G /dev/zero | curl -T -` -> server -> `curl -o /dev/null`
+//   fanout:     one sender, n=4 receivers, 1 GiB
+//   slow:       server RSS while a `curl --limit-rate 5M` receiver holds back a 2 GiB sender
+//   spectators: (pipe only) the 2 GiB relay with 0 vs 50 SSE spectators on the same path, alternating per round
+//   cadence:    (pipe only) gaps between a spectator's `progress` events during a rate-limited ~10 s transfer
+// then one comparison table (a metric per row: ours / piping-server / raw, ours÷piping, ours÷raw) and a Markdown
+// summary for the README. Times and rates are reported, never judged: nothing here passes or fails on them.
 // Usage: npm run bench   (or: node bench/run.mjs after `npm run build`)
-// Env: BENCH_SECTIONS (throughput,fanout,slow,spectators,cadence: any subset, comma-separated; default all)
+// Env: BENCH_SECTIONS (idle,waiting,ttfb,small,throughput,fanout,slow,spectators,cadence: any subset; default all)
+//      BENCH_SERVERS (raw,piping,pipe), BENCH_PIPE_DIR (the directory whose dist/main.js is "ours"; default the repo)
+//      BENCH_IDLE_SECONDS (30), BENCH_IDLE_INSTANCES (3),
+//      BENCH_WAITING (200), BENCH_WAITING_ROUNDS (3),
+//      BENCH_TTFB_ROUNDS (50),
+//      BENCH_SMALL_SECONDS (10), BENCH_SMALL_ROUNDS (3), BENCH_SMALL_PAIRS (16), BENCH_SMALL_BYTES (1K),
+//      BENCH_SMALL_KEEPALIVE (1; 0 = a new connection per request, for every server alike),
 //      BENCH_ROUNDS (5), BENCH_BYTES (2G), BENCH_FANOUT_ROUNDS (3), BENCH_FANOUT_BYTES (1G), BENCH_FANOUT_N (4),
-//      BENCH_SLOW_SECONDS (5), BENCH_SLOW_RATE (5M), BENCH_SERVERS (raw,piping,pipe), BENCH_SLOW_SERVERS (same),
+//      BENCH_SLOW_SECONDS (5), BENCH_SLOW_RATE (5M), BENCH_SLOW_SERVERS (same as BENCH_SERVERS),
 //      BENCH_SPECTATOR_ROUNDS (5), BENCH_SPECTATOR_BYTES (2G), BENCH_SPECTATORS (50),
 //      BENCH_CADENCE_BYTES (1G), BENCH_CADENCE_RATE (100M, curl --limit-rate syntax), BENCH_CADENCE_EXPECT_MS (250)
-// Smoke run: BENCH_ROUNDS=1 BENCH_BYTES=64M BENCH_FANOUT_ROUNDS=1 BENCH_FANOUT_BYTES=32M BENCH_SLOW_SECONDS=2 \
+// Smoke run: BENCH_IDLE_SECONDS=3 BENCH_IDLE_INSTANCES=1 BENCH_WAITING=20 BENCH_WAITING_ROUNDS=1 BENCH_TTFB_ROUNDS=5 \
+//            BENCH_SMALL_SECONDS=2 BENCH_SMALL_ROUNDS=1 \
+//            BENCH_ROUNDS=1 BENCH_BYTES=64M BENCH_FANOUT_ROUNDS=1 BENCH_FANOUT_BYTES=32M BENCH_SLOW_SECONDS=2 \
 //            BENCH_SPECTATOR_ROUNDS=1 BENCH_SPECTATOR_BYTES=64M BENCH_CADENCE_BYTES=64M BENCH_CADENCE_RATE=16M node bench/run.mjs
+// Against another build of ours: BENCH_PIPE_DIR=/path/to/checkout node bench/run.mjs (build it there first).
 import { execFileSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import os from "node:os"
-import { dirname, join } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { comparisonMarkdown, comparisonText, LEGEND } from "./lib/compare.mjs"
 import { receive, sendZeros, transfer } from "./lib/curl.mjs"
+import { idle, printIdle, startFresh } from "./lib/idle.mjs"
 import { exited, installCleanup, kill, killAll, rssMB, sleep } from "./lib/proc.mjs"
-import { fmt, humanBytes, markdownTable, mbps, median, parseBytes, ratio, signed, textTable } from "./lib/report.mjs"
-import { SERVERS, checkPrerequisites, startServer } from "./lib/servers.mjs"
-import { cadence, cadenceMarkdown, printCadence, printSpectators, spectatorRounds, spectatorsMarkdown } from "./lib/spectators.mjs"
+import { fmt, humanBytes, mbps, median, parseBytes, ratio, signed, textTable } from "./lib/report.mjs"
+import { checkPrerequisites, SERVERS, startServer } from "./lib/servers.mjs"
+import { printSmall, small } from "./lib/small.mjs"
+import {
+  cadence,
+  cadenceMarkdown,
+  printCadence,
+  printSpectators,
+  spectatorRounds,
+  spectatorsMarkdown
+} from "./lib/spectators.mjs"
+import { printTtfb, ttfb } from "./lib/ttfb.mjs"
+import { printWaiting, waiting } from "./lib/waiting.mjs"
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..")
 
-const SECTIONS = ["throughput", "fanout", "slow", "spectators", "cadence"]
+const SECTIONS = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow", "spectators", "cadence"]
 /** Sections that compare all of BENCH_SERVERS; the others run on pipe only. */
-const COMPARATIVE = ["throughput", "fanout", "slow"]
+const COMPARATIVE = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow"]
+/** Sections that need server processes nobody has sent traffic to; they get fresh ones, the others share one set. */
+const FRESH = ["idle", "waiting"]
 
 function readConfig(env = process.env) {
   const list = (v, dflt) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean)
   const sections = list(env.BENCH_SECTIONS, SECTIONS.join(","))
-  for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" in BENCH_SECTIONS (${SECTIONS.join(",")})`)
+  for (const s of sections) {
+    if (!SECTIONS.includes(s)) throw new Error(`unknown section "${s}" in BENCH_SECTIONS (${SECTIONS.join(",")})`)
+  }
   const comparative = sections.some((s) => COMPARATIVE.includes(s))
   let servers = comparative ? list(env.BENCH_SERVERS, "raw,piping,pipe") : []
   for (const key of servers) if (!SERVERS[key]) throw new Error(`unknown server "${key}" in BENCH_SERVERS`)
@@ -41,10 +73,34 @@ function readConfig(env = process.env) {
   if (pipeOnly && !servers.includes("pipe")) servers = [...servers, "pipe"]
   const spectators = Number(env.BENCH_SPECTATORS ?? 50)
   if (!(Number.isInteger(spectators) && spectators >= 1)) throw new Error("BENCH_SPECTATORS must be a positive integer")
+  const count = (name, dflt, min = 1) => {
+    const n = Number(env[name] ?? dflt)
+    if (!(Number.isInteger(n) && n >= min)) throw new Error(`${name} must be an integer ≥ ${min}`)
+    return n
+  }
+  const seconds = (name, dflt) => {
+    const n = Number(env[name] ?? dflt)
+    if (!(Number.isFinite(n) && n > 0)) throw new Error(`${name} must be a positive number of seconds`)
+    return n
+  }
   return {
     sections: new Set(sections),
     servers,
-    comparativeServers: comparative ? servers.filter((k) => list(env.BENCH_SERVERS, "raw,piping,pipe").includes(k)) : [],
+    sharedServers: sections.some((s) => !FRESH.includes(s)) ? servers : [],
+    pipeDir: resolve(env.BENCH_PIPE_DIR ?? ROOT),
+    idleSeconds: seconds("BENCH_IDLE_SECONDS", 30),
+    idleInstances: count("BENCH_IDLE_INSTANCES", 3),
+    waiting: count("BENCH_WAITING", 200),
+    waitingRounds: count("BENCH_WAITING_ROUNDS", 3),
+    ttfbRounds: count("BENCH_TTFB_ROUNDS", 50),
+    smallSeconds: seconds("BENCH_SMALL_SECONDS", 10),
+    smallRounds: count("BENCH_SMALL_ROUNDS", 3),
+    smallPairs: count("BENCH_SMALL_PAIRS", 16),
+    smallBytes: parseBytes(env.BENCH_SMALL_BYTES ?? "1K"),
+    smallKeepAlive: !["0", "false", "off", "no"].includes(String(env.BENCH_SMALL_KEEPALIVE ?? "1").toLowerCase()),
+    comparativeServers: comparative
+      ? servers.filter((k) => list(env.BENCH_SERVERS, "raw,piping,pipe").includes(k))
+      : [],
     rounds: Number(env.BENCH_ROUNDS ?? 5),
     bytes: parseBytes(env.BENCH_BYTES ?? "2G"),
     fanoutRounds: Number(env.BENCH_FANOUT_ROUNDS ?? 3),
@@ -59,7 +115,7 @@ function readConfig(env = process.env) {
     spectators,
     cadenceBytes: parseBytes(env.BENCH_CADENCE_BYTES ?? "1G"),
     cadenceRate: env.BENCH_CADENCE_RATE ?? "100M",
-    cadenceExpectMs: Number(env.BENCH_CADENCE_EXPECT_MS ?? 250),
+    cadenceExpectMs: Number(env.BENCH_CADENCE_EXPECT_MS ?? 250)
   }
 }
 
@@ -67,14 +123,20 @@ function readConfig(env = process.env) {
 const maxTimeFor = (bytes) => Math.ceil(bytes / 20e6 + 30)
 
 function machine() {
-  const run = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: "utf8" }).trim() } catch { return "?" } }
+  const run = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { encoding: "utf8" }).trim()
+    } catch {
+      return "?"
+    }
+  }
   return {
     nproc: run("nproc", []),
     cpu: os.cpus()[0]?.model ?? "?",
     node: process.version,
     curl: run("curl", ["--version"]).split(" ").slice(0, 2).join(" "),
     os: `${os.type()} ${os.release()}`,
-    date: new Date().toISOString().slice(0, 10),
+    date: new Date().toISOString().slice(0, 10)
   }
 }
 
@@ -91,7 +153,9 @@ function record(results, server, label, outcome) {
   const r = results[server.key]
   if (outcome.problems.length === 0) {
     r.runs.push(outcome.mbps)
-    console.log(`  ${label}  ${server.key.padEnd(6)}  ${fmt(outcome.mbps).padStart(5)} MB/s  (${fmt(outcome.ms / 1000, 2)} s)`)
+    console.log(
+      `  ${label}  ${server.key.padEnd(6)}  ${fmt(outcome.mbps).padStart(5)} MB/s  (${fmt(outcome.ms / 1000, 2)} s)`
+    )
   } else {
     r.failures.push(`${label}: ${outcome.problems.join("; ")}`)
     console.log(`  ${label}  ${server.key.padEnd(6)}  FAILED: ${outcome.problems.join("; ")}`)
@@ -130,7 +194,7 @@ function summaryRows(servers, results) {
       median: m,
       vsRaw: ratio(m, med("raw")),
       vsPiping: ratio(m, med("piping")),
-      spread: r.runs.length ? `${fmt(Math.min(...r.runs))}–${fmt(Math.max(...r.runs))}` : "–",
+      spread: r.runs.length ? `${fmt(Math.min(...r.runs))}–${fmt(Math.max(...r.runs))}` : "–"
     }
   })
 }
@@ -140,8 +204,8 @@ function printSummary(title, rows) {
   console.log(
     textTable(
       ["server", "runs", "median MB/s", "min–max", "vs raw", "vs piping-server"],
-      rows.map((r) => [r.label, r.runs, fmt(r.median), r.spread, r.vsRaw, r.vsPiping]),
-    ),
+      rows.map((r) => [r.label, r.runs, fmt(r.median), r.spread, r.vsRaw, r.vsPiping])
+    )
   )
 }
 
@@ -183,10 +247,17 @@ async function slowReceiver(server, cfg) {
 }
 
 async function slowReceivers(servers, cfg) {
-  console.log(`\nSlow receiver: sender pushes ${humanBytes(cfg.slowBytes)}, receiver --limit-rate ${cfg.slowRate} for ${cfg.slowSeconds} s`)
+  console.log(
+    `\nSlow receiver: sender pushes ${
+      humanBytes(cfg.slowBytes)
+    }, receiver --limit-rate ${cfg.slowRate} for ${cfg.slowSeconds} s`
+  )
   const out = {}
   for (const server of servers) {
-    if (!server.alive()) { out[server.key] = null; continue }
+    if (!server.alive()) {
+      out[server.key] = null
+      continue
+    }
     out[server.key] = await slowReceiver(server, cfg)
     const o = out[server.key]
     console.log(`  ${server.key.padEnd(6)}  RSS ${fmt(o.baseline)} -> ${o.samples.map((x) => fmt(x)).join(" ")} MB`)
@@ -200,54 +271,150 @@ function printSlow(servers, slow, cfg) {
   const rows = servers.filter((s) => slow[s.key]).map((s) => {
     const o = slow[s.key]
     const mb = (b) => (Number.isFinite(b) ? fmt(b / 1e6, 1) : "–")
-    return [s.label, fmt(o.baseline), ...o.samples.map((x) => fmt(x)), fmt(o.peak), signed(o.growth),
-      fmt(o.after), mb(o.received), mb(o.sent), mb(o.sent - o.received)]
+    return [
+      s.label,
+      fmt(o.baseline),
+      ...o.samples.map((x) => fmt(x)),
+      fmt(o.peak),
+      signed(o.growth),
+      fmt(o.after),
+      mb(o.received),
+      mb(o.sent),
+      mb(o.sent - o.received)
+    ]
   })
   console.log(textTable(
-    ["server", "baseline", ...secs, "peak", "growth", "1 s after", "recv MB", "sent MB*", "sender ahead MB"], rows))
+    ["server", "baseline", ...secs, "peak", "growth", "1 s after", "recv MB", "sent MB*", "sender ahead MB"],
+    rows
+  ))
   console.log("  * sent = curl's size_upload, which includes the chunked-encoding framing (~0.02%)")
 }
 
 // ---------------------------------------------------------------- report
 
-function printMarkdown(servers, { thr, fan, slow, spec, cad }, cfg, m) {
+/** The comparison rows of every comparative section that ran, in the order of the sections. */
+function comparisonRows(out, cfg, startRss) {
+  const rows = []
+  const values = (get) => Object.fromEntries(["pipe", "piping", "raw"].map((k) => [k, get(k)]))
+  const med = (results) => (k) => median(results[k]?.runs ?? [])
+  if (out.idle) {
+    rows.push({
+      metric: `idle RSS ${cfg.idleSeconds} s after spawn, no traffic (median of ${cfg.idleInstances} fresh processes)`,
+      better: "lower",
+      unit: "MB",
+      digits: 1,
+      values: values((k) => out.idle.byKey[k]?.median ?? NaN)
+    })
+  }
+  if (out.wait) {
+    for (const role of ["receiver", "sender"]) {
+      rows.push({
+        metric: `RSS per waiting ${role} (${cfg.waiting} on distinct paths, median of ${cfg.waitingRounds})`,
+        better: "lower",
+        unit: "KB",
+        digits: 1,
+        values: values((k) => out.wait.byKey[k]?.[`${role}KB`] ?? NaN)
+      })
+    }
+  }
+  if (out.ttfb) {
+    rows.push({
+      metric: `TTFB sender's first chunk -> receiver (median of ${cfg.ttfbRounds})`,
+      better: "lower",
+      unit: "ms",
+      digits: 2,
+      values: values((k) => out.ttfb.byKey[k]?.receiverMs ?? NaN)
+    })
+    rows.push({
+      metric: `TTFB sender head -> sender's first status line, receiver waiting (median of ${cfg.ttfbRounds})`,
+      better: "lower",
+      unit: "ms",
+      digits: 2,
+      values: values((k) => out.ttfb.byKey[k]?.senderMs ?? NaN)
+    })
+  }
+  if (out.small) {
+    rows.push({
+      metric: `${
+        humanBytes(cfg.smallBytes)
+      } transfers/s, ${cfg.smallPairs} pairs at once (median of ${cfg.smallRounds} × ${cfg.smallSeconds} s)`,
+      better: "higher",
+      digits: 0,
+      values: values((k) => out.small.byKey[k]?.median ?? NaN)
+    })
+  }
+  if (out.thr) {
+    rows.push({
+      metric: `throughput MB/s (median of ${cfg.rounds} × ${humanBytes(cfg.bytes)})`,
+      better: "higher",
+      digits: 0,
+      values: values(med(out.thr))
+    })
+  }
+  if (out.fan) {
+    rows.push({
+      metric: `fan-out n=${cfg.fanoutN} aggregate MB/s (median of ${cfg.fanoutRounds} × ${
+        humanBytes(cfg.fanoutBytes)
+      })`,
+      better: "higher",
+      digits: 0,
+      values: values(med(out.fan))
+    })
+  }
+  rows.push({
+    metric: "RSS at start (readiness line)",
+    better: "lower",
+    unit: "MB",
+    digits: 0,
+    values: values((k) => startRss[k] ?? NaN)
+  })
+  if (out.slow) {
+    const slow = (k, f) => (out.slow[k] ? out.slow[k][f] : NaN)
+    rows.push({
+      metric: `slow-receiver peak RSS (${cfg.slowSeconds} s at ${cfg.slowRate}/s)`,
+      better: "lower",
+      unit: "MB",
+      digits: 0,
+      values: values((k) => slow(k, "peak"))
+    })
+    // A ratio of two growths of a few MB either way says nothing: the row shows the values only.
+    rows.push({
+      metric: "slow-receiver RSS growth",
+      better: "lower",
+      unit: "MB",
+      digits: 0,
+      signed: true,
+      noRatio: true,
+      values: values((k) => slow(k, "growth"))
+    })
+  }
+  return rows
+}
+
+function printMarkdown(rows, { spec, cad }, m) {
   console.log("\n## Benchmark (Markdown)\n")
-  if (thr || fan || slow) printComparativeMarkdown(servers, { thr, fan, slow }, cfg)
+  if (rows.length) console.log(`${comparisonMarkdown(rows)}\n\n${LEGEND}.`)
   if (spec) {
-    console.log(`\nSSE spectators on the transfer's own path (in-process node:http clients in the bench process, ` +
-      `attached before the transfer; order alternating per round):\n`)
+    console.log(
+      `\nSSE spectators on the transfer's own path (in-process node:http clients in the bench process, ` +
+        `attached before the transfer; order alternating per round):\n`
+    )
     console.log(spectatorsMarkdown(spec))
   }
   if (cad) {
-    console.log(`\nSpectator \`progress\` cadence: one spectator, gaps between consecutive periodic \`progress\` events ` +
-      `(the extra one published with \`done\` excluded); p99 is nearest-rank over ~${cad.ticks ?? "?"} gaps, so close to the max:\n`)
+    console.log(
+      `\nSpectator \`progress\` cadence: one spectator, gaps between consecutive periodic \`progress\` events ` +
+        `(the extra one published with \`done\` excluded); p99 is nearest-rank over ~${
+          cad.ticks ?? "?"
+        } gaps, so close to the max:\n`
+    )
     console.log(cadenceMarkdown(cad))
   }
   console.log(
     `\nMachine: ${m.nproc} vCPU (${m.cpu}), ${m.os}, Node ${m.node}, ${m.curl}; loopback 127.0.0.1; ` +
-      `MB = 10^6 bytes; measured ${m.date} with \`npm run bench\`.`,
+      `MB = 10^6 bytes, KB = 10^3 bytes; ` +
+      `measured ${m.date} with \`npm run bench\`.`
   )
-}
-
-/** The three-server table; only the columns of the sections that ran. */
-function printComparativeMarkdown(servers, { thr, fan, slow }, cfg) {
-  const thrRows = thr && Object.fromEntries(summaryRows(servers, thr).map((r) => [r.key, r]))
-  const fanRows = fan && Object.fromEntries(summaryRows(servers, fan).map((r) => [r.key, r]))
-  const header = [
-    "server",
-    ...(thr ? [`throughput MB/s (median of ${cfg.rounds} × ${humanBytes(cfg.bytes)})`, "vs raw", "vs piping-server"] : []),
-    ...(fan ? [`fan-out n=${cfg.fanoutN} aggregate MB/s (median of ${cfg.fanoutRounds} × ${humanBytes(cfg.fanoutBytes)})`, "vs raw"] : []),
-    "RSS at start",
-    ...(slow ? [`slow-receiver RSS growth (${cfg.slowSeconds} s at ${cfg.slowRate}/s)`] : []),
-  ]
-  const rows = servers.map((s) => [
-    s.key === "pipe" ? `**${s.label}**` : s.label,
-    ...(thr ? [fmt(thrRows[s.key].median), thrRows[s.key].vsRaw, thrRows[s.key].vsPiping] : []),
-    ...(fan ? [fmt(fanRows[s.key].median), fanRows[s.key].vsRaw] : []),
-    `${fmt(s.startRss)} MB`,
-    ...(slow ? [slow[s.key] ? `${signed(slow[s.key].growth)} MB (peak ${fmt(slow[s.key].peak)} MB)` : "–"] : []),
-  ])
-  console.log(markdownTable(header, rows))
 }
 
 /** Stops every server that is still running; returns { key: "how it stopped" }. */
@@ -257,54 +424,125 @@ async function stopAll(servers) {
   return Object.fromEntries(running.map((s, i) => [s.key, hows[i]]))
 }
 
-function printObservations(servers, phases, stops) {
+function printObservations(servers, phases, stops, fresh) {
   console.log("\nObservations")
   for (const s of servers) {
     const failures = phases.flatMap(([phase, res]) => (res[s.key]?.failures ?? []).map((f) => `${phase} ${f}`))
-    console.log(`  ${s.label}: ${failures.length} failed transfer(s); RSS at start ${fmt(s.startRss)} MB; ` +
-      `stopped by ${stops[s.key] ?? `nothing: it had exited earlier (${JSON.stringify(s.exitInfo())})`}; log ${s.logFile}`)
-    failures.forEach((f) => console.log(`    - ${f}`))
-    if (s.stderrTail.length) console.log(`    stderr (last ${s.stderrTail.length} lines):\n      ${s.stderrTail.join("\n      ")}`)
+    console.log(
+      `  ${s.label}: ${failures.length} failed transfer(s); RSS at start ${fmt(s.startRss)} MB; ` +
+        `stopped by ${
+          stops[s.key] ?? `nothing: it had exited earlier (${JSON.stringify(s.exitInfo())})`
+        }; log ${s.logFile}`
+    )
+    failures.slice(0, 20).forEach((f) => console.log(`    - ${f}`))
+    if (failures.length > 20) console.log(`    … ${failures.length - 20} more`)
+    if (s.stderrTail.length) {
+      console.log(`    stderr (last ${s.stderrTail.length} lines):\n      ${s.stderrTail.join("\n      ")}`)
+    }
+  }
+  for (const { server: s, instance, stop } of fresh) {
+    console.log(
+      `  fresh ${s.label} #${instance} (idle): stopped by ${
+        stop ?? `nothing: it had exited earlier (${JSON.stringify(s.exitInfo())})`
+      }; log ${s.logFile}`
+    )
+    if (s.stderrTail.length) {
+      console.log(`    stderr (last ${s.stderrTail.length} lines):\n      ${s.stderrTail.join("\n      ")}`)
+    }
   }
 }
 
 // ---------------------------------------------------------------- main
 
+/** Stops the given fresh instances, noting on each how it stopped. */
+async function stopFresh(instances) {
+  await Promise.all(instances.map(async (f) => {
+    if (f.server.alive()) f.stop = await f.server.stop()
+  }))
+}
+
+/** idle and waiting: each on fresh processes nobody has sent a request to, all stopped before this returns. */
+async function freshSections(cfg, ctx, out) {
+  const fresh = []
+  if (cfg.sections.has("idle")) {
+    console.log(`\nFresh servers for idle: ${cfg.idleInstances} process(es) per server`)
+    try {
+      await startFresh(cfg.comparativeServers, cfg.idleInstances, ctx, fresh)
+      out.idle = await idle(fresh, cfg)
+      printIdle(fresh.filter((f) => f.instance === 1).map((f) => f.server), out.idle)
+    } finally {
+      await stopFresh(fresh)
+    }
+  }
+  if (cfg.sections.has("waiting")) {
+    out.wait = await waiting(cfg.comparativeServers, cfg, ctx)
+    printWaiting(cfg.comparativeServers, out.wait)
+  }
+  return fresh
+}
+
 async function main() {
   installCleanup()
   const cfg = readConfig()
-  checkPrerequisites(cfg.servers, ROOT)
+  checkPrerequisites(cfg.servers, { root: ROOT, pipeDir: cfg.pipeDir })
   const m = machine()
   const logDir = mkdtempSync(join(os.tmpdir(), "pipe-bench-"))
   console.log(`pipe bench — ${m.date}, ${m.nproc} vCPU (${m.cpu}), Node ${m.node}, ${m.curl}`)
-  console.log(`sections: ${[...cfg.sections].join(", ")}; servers: ${cfg.servers.join(", ")}; server logs in ${logDir}; ` +
-    `load average ${loadavg()}`)
+  console.log(
+    `sections: ${[...cfg.sections].join(", ")}; servers: ${cfg.servers.join(", ")}; ours from ${cfg.pipeDir}; ` +
+      `server logs in ${logDir}; load average ${loadavg()}`
+  )
 
   const servers = []
+  let fresh = []
   try {
     const pipeArgs = cfg.spectators > 50 ? ["--max-spectators", String(cfg.spectators)] : []
-    for (const key of cfg.servers) {
-      const s = await startServer(key, { root: ROOT, logDir, extraArgs: key === "pipe" ? pipeArgs : [] })
+    const ctx = (key) => ({ root: ROOT, pipeDir: cfg.pipeDir, logDir, extraArgs: key === "pipe" ? pipeArgs : [] })
+    const has = (section) => cfg.sections.has(section)
+    const out = {}
+    if (FRESH.some(has)) fresh = await freshSections(cfg, ctx, out)
+
+    if (cfg.sharedServers.length) console.log("\nShared servers for the other sections")
+    for (const key of cfg.sharedServers) {
+      const s = await startServer(key, ctx(key))
       servers.push(s)
-      console.log(`  started ${s.label} (pid ${s.pid}) at ${s.baseUrl}${s.args.length > 1 ? `  [${s.args.slice(1).join(" ")}]` : ""}`)
+      console.log(
+        `  started ${s.label} (pid ${s.pid}) at ${s.baseUrl}${
+          s.args.length > 1 ? `  [${s.args.slice(1).join(" ")}]` : ""
+        }`
+      )
     }
     const cmp = servers.filter((s) => cfg.comparativeServers.includes(s.key))
     const pipe = servers.find((s) => s.key === "pipe")
-    const has = (section) => cfg.sections.has(section)
-    const warm = await warmUp(servers, Math.min(cfg.bytes, 256 * 2 ** 20))
-    const out = {}
+    const warm = servers.length ? await warmUp(servers, Math.min(cfg.bytes, 256 * 2 ** 20)) : {}
+
+    if (has("ttfb")) {
+      out.ttfb = await ttfb(cmp, cfg)
+      printTtfb(cmp, out.ttfb)
+    }
+
+    if (has("small")) {
+      out.small = await small(cmp, cfg)
+      printSmall(cmp, out.small)
+    }
 
     if (has("throughput")) {
-      console.log(`\n1. Throughput: ${cfg.rounds} rounds × ${humanBytes(cfg.bytes)}, one sender -> one receiver`)
+      console.log(`\nThroughput: ${cfg.rounds} rounds × ${humanBytes(cfg.bytes)}, one sender -> one receiver`)
       out.thr = await rounds(cmp, { rounds: cfg.rounds, bytes: cfg.bytes, n: 1, tag: "thr" })
       printSummary(`Throughput (${humanBytes(cfg.bytes)}, MB = 10^6 B)`, summaryRows(cmp, out.thr))
     }
 
     if (has("fanout")) {
-      console.log(`\n2. Fan-out: ${cfg.fanoutRounds} rounds × ${humanBytes(cfg.fanoutBytes)} to n=${cfg.fanoutN} receivers`)
+      console.log(
+        `\nFan-out: ${cfg.fanoutRounds} rounds × ${humanBytes(cfg.fanoutBytes)} to n=${cfg.fanoutN} receivers`
+      )
       out.fan = await rounds(cmp, { rounds: cfg.fanoutRounds, bytes: cfg.fanoutBytes, n: cfg.fanoutN, tag: "fan" })
-      printSummary(`Fan-out n=${cfg.fanoutN} (aggregate delivered MB/s = ${cfg.fanoutN} × ${humanBytes(cfg.fanoutBytes)} / wall time)`,
-        summaryRows(cmp, out.fan))
+      printSummary(
+        `Fan-out n=${cfg.fanoutN} (aggregate delivered MB/s = ${cfg.fanoutN} × ${
+          humanBytes(cfg.fanoutBytes)
+        } / wall time)`,
+        summaryRows(cmp, out.fan)
+      )
     }
 
     if (has("slow")) {
@@ -323,22 +561,55 @@ async function main() {
       printCadence(out.cad)
     }
 
-    printMarkdown(cmp, out, cfg, m)
+    // RSS at start: the shared servers' if they ran, else the first fresh instances'.
+    const startRss = Object.fromEntries([...fresh.filter((f) => f.instance === 1).map((f) => f.server), ...cmp]
+      .map((s) => [s.key, s.startRss]))
+    const rows = comparisonRows(out, cfg, startRss)
+    if (rows.length) {
+      console.log(`\nComparison (${LEGEND})`)
+      console.log(comparisonText(rows))
+    }
+    printMarkdown(rows, out, m)
     console.log(`\nLoad average at the end: ${loadavg()} (1/5/15 min; other work on the box adds noise)`)
     const stops = await stopAll(servers)
     const specFailures = (k) => out.spec ? out.spec.byK[k].failures : []
     const pipeOnly = (failures) => ({ pipe: { failures } })
-    printObservations(servers, [
-      ["warm-up", warm], ["throughput", out.thr ?? {}], ["fan-out", out.fan ?? {}],
-      ...(out.spec ? [
-        ["spectators (0)", pipeOnly(specFailures(0))],
-        [`spectators (${cfg.spectators})`, pipeOnly([...specFailures(cfg.spectators), ...out.spec.checkFailures])],
-      ] : []),
-      ...(out.cad ? [["cadence", pipeOnly(out.cad.failed ? [out.cad.failed]
-        : [...out.cad.check.problems, ...out.cad.transferProblems])]] : []),
-    ], stops)
+    printObservations(
+      servers,
+      [
+        ["warm-up", warm],
+        ["ttfb", out.ttfb?.byKey ?? {}],
+        ["small", out.small?.byKey ?? {}],
+        ["throughput", out.thr ?? {}],
+        ["fan-out", out.fan ?? {}],
+        ...(out.spec ?
+          [
+            ["spectators (0)", pipeOnly(specFailures(0))],
+            [`spectators (${cfg.spectators})`, pipeOnly([...specFailures(cfg.spectators), ...out.spec.checkFailures])]
+          ] :
+          []),
+        ...(out.cad ?
+          [[
+            "cadence",
+            pipeOnly(
+              out.cad.failed ?
+                [out.cad.failed]
+                : [...out.cad.check.problems, ...out.cad.transferProblems]
+            )
+          ]] :
+          [])
+      ],
+      stops,
+      fresh
+    )
+    const freshFailures = [["idle", out.idle?.byKey ?? {}], ["waiting", out.wait?.byKey ?? {}]]
+      .flatMap(([phase, byKey]) =>
+        Object.entries(byKey).flatMap(([k, r]) => r.failures.map((f) => `${phase} ${k}: ${f}`))
+      )
+    freshFailures.forEach((f) => console.log(`    - ${f}`))
   } finally {
     await stopAll(servers)
+    await stopFresh(fresh)
     await killAll()
   }
 }

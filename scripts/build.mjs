@@ -23,7 +23,10 @@ await esbuild.build({
   // `ws` probes for these optional native helpers and does without them.
   external: ["bufferutil", "utf-8-validate"],
   // Bundled CommonJS (undici, ws, multipasta) calls `require`; an ES module has none of its own.
-  banner: { js: "import { createRequire as __pipeRequire } from \"node:module\"; const require = __pipeRequire(import.meta.url);" },
+  banner: {
+    js:
+      "import { createRequire as __pipeRequire } from \"node:module\"; const require = __pipeRequire(import.meta.url);"
+  },
   plugins: [webScripts()],
   logLevel: "warning"
 })

@@ -10,4 +10,5 @@ const armed = new Set(
 export type FaultSite = "relay" | "actor"
 
 /** Whether to fail here now; each armed fault fires once. */
-export const injectedFault = (site: FaultSite, name: string): boolean => armed.size > 0 && armed.delete(`${site}:${name}`)
+export const injectedFault = (site: FaultSite, name: string): boolean =>
+  armed.size > 0 && armed.delete(`${site}:${name}`)

@@ -1,4 +1,4 @@
-import { createRequire } from "node:module"
+import pkg from "../package.json" with { type: "json" }
 
-/** The package's version; `package.json` sits one level above both `src/` and `dist/`. */
-export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
+/** The package's version, inlined by the bundler (a chunk's own location says nothing of where this sits). */
+export const version: string = pkg.version

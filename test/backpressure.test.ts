@@ -4,8 +4,8 @@ import { PrngSource } from "./support/data.js"
 import { expectTransferWorks, pipePath, uniqueName, waitForReceivers } from "./support/pipe.js"
 import { peakRssBytes, rssBytes } from "./support/proc.js"
 import { useServer } from "./support/server.js"
-import { waitFor } from "./support/wait.js"
 import { curlReceiver, curlSender, expectNothingLeft } from "./support/transfer.js"
+import { waitFor } from "./support/wait.js"
 
 const MB = 1_000_000
 const MiB = 1024 * 1024
@@ -36,7 +36,9 @@ it("a 5 MiB/s receiver holds a 1 GiB sender back: bounded RSS, bounded lead", as
   await Promise.all([receiver.result, sender.result])
   console.log(
     `backpressure: received ${(received / MB).toFixed(1)} MB, sender produced ${(uploaded / MB).toFixed(1)} MB, ` +
-      `RSS ${(baseline / MB).toFixed(1)} → peak ${(peak / MB).toFixed(1)} MB (VmHWM ${(peakRssBytes(server().pid) / MB).toFixed(1)} MB)`
+      `RSS ${(baseline / MB).toFixed(1)} → peak ${(peak / MB).toFixed(1)} MB (VmHWM ${
+        (peakRssBytes(server().pid) / MB).toFixed(1)
+      } MB)`
   )
   expect(uploaded - received, `sender ahead by ${((uploaded - received) / MB).toFixed(1)} MB`).toBeLessThan(64 * MB)
   expect(peak - baseline, `server RSS grew by ${((peak - baseline) / MB).toFixed(1)} MB`).toBeLessThan(64 * MB)

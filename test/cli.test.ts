@@ -5,9 +5,9 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { PipeEvent } from "../src/schema/PipeEvent.js"
 import { artifactPath, repoRoot } from "./support/artifacts.js"
-import { shell, spawnCurl } from "./support/curl.js"
 import { spawnTracked, type Tracked } from "./support/child.js"
-import { PrngSource, prngBytes } from "./support/data.js"
+import { shell, spawnCurl } from "./support/curl.js"
+import { prngBytes, PrngSource } from "./support/data.js"
 import { sha256, sha256File } from "./support/hash.js"
 import { holdSender } from "./support/parties.js"
 import { pipePath, uniqueName, waitForReceivers } from "./support/pipe.js"
@@ -38,11 +38,17 @@ describe("pipe send / receive", () => {
     const f = artifactPath("cli-send", "bin")
     const g = artifactPath("cli-receive", "bin")
     writeFileSync(f, prngBytes(name, 30 * MB))
-    const receiver = shell(`${q(process.execPath)} ${q(mainJs)} receive --server ${q(server().url)} ${q(name)} > ${q(g)}`)
+    const receiver = shell(
+      `${q(process.execPath)} ${q(mainJs)} receive --server ${q(server().url)} ${q(name)} > ${q(g)}`
+    )
     await waitForReceivers(server(), pipePath(name), 1)
     const sender = shell(`${q(process.execPath)} ${q(mainJs)} send --server ${q(server().url)} ${q(name)} < ${q(f)}`)
     const [sent, received] = await Promise.all([sender.result, receiver.result])
-    expect({ code: sent.code, stderr: sent.stderr, stdout: sent.stdoutText }).toEqual({ code: 0, stderr: "", stdout: "" })
+    expect({ code: sent.code, stderr: sent.stderr, stdout: sent.stdoutText }).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: ""
+    })
     expect({ code: received.code, stderr: received.stderr }).toEqual({ code: 0, stderr: "" })
     expect(await sha256File(g)).toBe(await sha256File(f))
   }, 60_000)
@@ -56,7 +62,9 @@ describe("pipe send / receive", () => {
     const toStdout = pipeCli(["receive", "-n", "2", `${server().url}/api/v1/pipe/${name}`], { keep: false })
     const toFile = pipeCli(["receive", "--receivers", "2", "--server", server().url, `/${name}`, g])
     await waitForReceivers(server(), pipePath(name), 2)
-    const sent = await shell(`PIPE_URL=${q(server().url)} ${q(process.execPath)} ${q(mainJs)} send -n 2 ${q(name)} ${q(f)}`).result
+    const sent = await shell(
+      `PIPE_URL=${q(server().url)} ${q(process.execPath)} ${q(mainJs)} send -n 2 ${q(name)} ${q(f)}`
+    ).result
     const [first, second] = await Promise.all([toStdout.result, toFile.result])
     expect([sent.code, first.code, second.code]).toEqual([0, 0, 0])
     expect(first.sha256).toBe(sha256(data))
@@ -101,11 +109,11 @@ describe("pipe watch", () => {
     const name = uniqueName("cli-watch-ok")
     const url = `${server().url}${pipePath(name)}`
     const watch = pipeCli(["watch", "--until-done", "--json", url])
-    await watch.waitForText('"event":"state"')
+    await watch.waitForText("\"event\":\"state\"")
     const source = new PrngSource(name, { size: 20 * MB, holdAt: 2 * MB })
     const receiver = spawnCurl([url], { keep: false })
     const sender = curlSender(server(), pipePath(name), source)
-    await watch.waitForText('"event":"progress"')
+    await watch.waitForText("\"event\":\"progress\"")
     source.release()
     const [watched, received] = await Promise.all([watch.result, receiver.result, sender.result])
     expect(received?.sha256).toBe(source.digest.hex())
@@ -129,7 +137,7 @@ describe("pipe watch", () => {
     const url = `${server().url}${pipePath(name)}`
     // Not a terminal: JSON lines even without --json.
     const watch = pipeCli(["watch", "--until-done", "--server", server().url, name])
-    await watch.waitForText('"event":"state"')
+    await watch.waitForText("\"event\":\"state\"")
     const receiver = spawnCurl([url], { keep: false })
     const sender = curlSender(server(), pipePath(name), new PrngSource(name, { size: Infinity }))
     await receiver.waitForBytes(2 * MB)

@@ -7,7 +7,7 @@ import { decodeRejection, defaultReconnect, NodePipeClient, PipeClient } from ".
 import type { PipeEvent } from "../src/schema/PipeEvent.js"
 import { artifactPath } from "./support/artifacts.js"
 import { spawnCurl } from "./support/curl.js"
-import { PrngSource, prngBytes } from "./support/data.js"
+import { prngBytes, PrngSource } from "./support/data.js"
 import { Digest, sha256 } from "./support/hash.js"
 import { BodyReader, openRequest, request } from "./support/http.js"
 import { holdSender } from "./support/parties.js"
@@ -41,13 +41,15 @@ const startWatch = (server: () => ServerHandle, path: string, options: WatchOpti
   const events: Array<PipeEvent> = []
   const reconnects: Array<WatchError> = []
   const reconnect = (options.reconnect ?? defaultReconnect).pipe(
-    Schedule.tapInput((error: WatchError) => Effect.sync(() => reconnects.push(error)))
+    Schedule.tap(({ input }) => Effect.sync(() => reconnects.push(input)))
   )
   const fiber = Effect.runFork(
-    Effect.flatMap(PipeClient, (c) =>
-      c.watch(path, { ...options, reconnect }).pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))))).pipe(
-        Effect.provide(NodePipeClient.layer({ baseUrl: server().url }))
-      )
+    Effect.flatMap(
+      PipeClient,
+      (c) => c.watch(path, { ...options, reconnect }).pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))))
+    ).pipe(
+      Effect.provide(NodePipeClient.layer({ baseUrl: server().url }))
+    )
   )
   return {
     events,
@@ -55,7 +57,10 @@ const startWatch = (server: () => ServerHandle, path: string, options: WatchOpti
     exit: Effect.runPromise(Fiber.await(fiber)),
     stop: () => Effect.runPromise(Fiber.interrupt(fiber)),
     waitForEvent: (what: string, predicate: (e: PipeEvent) => boolean, timeoutMs = 10_000) =>
-      waitFor(() => events.find(predicate), { what: `${what} (events so far: ${events.map((e) => e.event).join(",")})`, timeoutMs })
+      waitFor(() => events.find(predicate), {
+        what: `${what} (events so far: ${events.map((e) => e.event).join(",")})`,
+        timeoutMs
+      })
   }
 }
 
@@ -123,7 +128,7 @@ describe("PipeClient: transfers", () => {
     expect(incoming.digest.hex()).toBe(sha256(data))
     expect(incoming.contentLength).toEqual(expect.objectContaining({ _tag: "Some", value: data.length }))
     expect(incoming.contentType).toEqual(expect.objectContaining({ _tag: "Some", value: "image/png" }))
-    expect(Option.getOrElse(incoming.contentDisposition, () => "")).toContain('filename="photo 1.png"')
+    expect(Option.getOrElse(incoming.contentDisposition, () => "")).toContain("filename=\"photo 1.png\"")
   })
 
   it("sends an Effect Stream to n = 2 receivers, a multi-segment path, and the bare alias spelling", async () => {
@@ -206,7 +211,9 @@ describe("PipeClient: watch", () => {
       const source = new PrngSource(name, { size: 6 * MB, holdAt: 1 * MB })
       const transfer = run(Effect.gen(function*() {
         const c = yield* client
-        return yield* Effect.all([c.send(name, source, { total: 6 * MB }), digestOf(c.receive(name))], { concurrency: 2 })
+        return yield* Effect.all([c.send(name, source, { total: 6 * MB }), digestOf(c.receive(name))], {
+          concurrency: 2
+        })
       }))
       await watch.waitForEvent("a progress event", (e) => e.event === "progress" && e.bytes >= 1 * MB)
       source.release()
@@ -286,8 +293,14 @@ describe("PipeClient: refusals map to tagged errors by status", () => {
       const name = uniqueName("sdk-409")
       const first = await holdSender(server(), pipePath(name))
       try {
-        const error = await failureOf(run, Effect.flatMap(client, (c) => c.send(name, new PrngSource(name, { size: 20 * MB }))))
-        expect(error).toMatchObject({ _tag: "PipeBusy", message: `Another sender has been connected on '/api/v1/pipe/${name}'.` })
+        const error = await failureOf(
+          run,
+          Effect.flatMap(client, (c) => c.send(name, new PrngSource(name, { size: 20 * MB })))
+        )
+        expect(error).toMatchObject({
+          _tag: "PipeBusy",
+          message: `Another sender has been connected on '/api/v1/pipe/${name}'.`
+        })
       } finally {
         first.req.destroy()
       }
@@ -295,10 +308,13 @@ describe("PipeClient: refusals map to tagged errors by status", () => {
 
     it("400 bad n → InvalidRequest, for a sender (even with a large body) and a receiver", async () => {
       const name = uniqueName("sdk-400")
-      const send = await failureOf(run, Effect.flatMap(client, (c) => c.send(name, new PrngSource(name, { size: 20 * MB }), { n: 0 })))
+      const send = await failureOf(
+        run,
+        Effect.flatMap(client, (c) => c.send(name, new PrngSource(name, { size: 20 * MB }), { n: 0 }))
+      )
       expect(send).toMatchObject({ _tag: "InvalidRequest", message: "n must be between 1 and 256, but n = 0." })
       const receive = await failureOf(run, Effect.flatMap(client, (c) => Stream.runDrain(c.receive(name, { n: 1.5 }))))
-      expect(receive).toMatchObject({ _tag: "InvalidRequest", message: 'Invalid query parameter "n".' })
+      expect(receive).toMatchObject({ _tag: "InvalidRequest", message: "Invalid query parameter \"n\"." })
       // A name the server would refuse is refused before any request: URL parsing would resolve `..` first.
       const dots = await failureOf(run, Effect.flatMap(client, (c) => c.snapshot("a/../b")))
       expect(dots).toMatchObject({ _tag: "InvalidRequest", message: "Invalid pipe path." })
@@ -317,8 +333,8 @@ describe("PipeClient: refusals map to tagged errors by status", () => {
       const reply = await request(server().url, pipePath("x"), { method: "DELETE" })
       expect(reply.status).toBe(405)
       expect(decodeRejection(reply.status, reply.text)).toMatchObject({
-        _tag: "Some",
-        value: { _tag: "MethodNotAllowed", message: "Unsupported method: DELETE." }
+        _tag: "MethodNotAllowed",
+        message: "Unsupported method: DELETE."
       })
     })
 
@@ -333,7 +349,12 @@ describe("PipeClient: refusals map to tagged errors by status", () => {
           yield* Effect.flip(Stream.runDrain(c.watch("x")))
         ]
       }))
-      expect(errors.map((e) => e._tag)).toEqual(["ConnectionFailed", "ConnectionFailed", "ConnectionFailed", "ConnectionFailed"])
+      expect(errors.map((e) => e._tag)).toEqual([
+        "ConnectionFailed",
+        "ConnectionFailed",
+        "ConnectionFailed",
+        "ConnectionFailed"
+      ])
     })
 
     it("the sender's closing [ERROR] line → SendFailed with its message (its receiver aborted halfway)", async () => {
@@ -360,7 +381,10 @@ describe("PipeClient: refusals map to tagged errors by status", () => {
     const run = runWith(server)
 
     it("408 → WaitTimedOut for a receiver, and for a sender (told in its 200 body)", async () => {
-      const receive = await failureOf(run, Effect.flatMap(client, (c) => Stream.runDrain(c.receive(uniqueName("sdk-408r")))))
+      const receive = await failureOf(
+        run,
+        Effect.flatMap(client, (c) => Stream.runDrain(c.receive(uniqueName("sdk-408r"))))
+      )
       expect(receive).toMatchObject({ _tag: "WaitTimedOut", message: "Timed out waiting for the other side." })
       const send = await failureOf(
         run,
@@ -399,8 +423,14 @@ describe("PipeClient: refusals map to tagged errors by status", () => {
       const sender = await holdSender(server(), pipePath(held))
       try {
         const name = uniqueName("sdk-503")
-        const send = await failureOf(run, Effect.flatMap(client, (c) => c.send(name, new PrngSource(name, { size: 20 * MB }))))
-        expect(send).toMatchObject({ _tag: "ServerFull", message: "The server holds its limit of 1 pipes; try again later." })
+        const send = await failureOf(
+          run,
+          Effect.flatMap(client, (c) => c.send(name, new PrngSource(name, { size: 20 * MB })))
+        )
+        expect(send).toMatchObject({
+          _tag: "ServerFull",
+          message: "The server holds its limit of 1 pipes; try again later."
+        })
         const receive = await failureOf(run, Effect.flatMap(client, (c) => Stream.runDrain(c.receive(name))))
         expect(receive).toMatchObject({ _tag: "ServerFull" })
       } finally {

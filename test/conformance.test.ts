@@ -53,7 +53,11 @@ describe("conformance", () => {
     const path = pipePath(uniqueName("get-first"))
     const receiver = request(url(), path)
     await waitForReceivers(server(), path, 1)
-    const sender = await request(url(), path, { method: "POST", headers: { "content-type": "text/plain" }, body: "my message" })
+    const sender = await request(url(), path, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "my message"
+    })
     expect(sender.status).toBe(200)
     const got = await receiver
     expect({ status: got.status, body: got.text, type: got.headers["content-type"] }).toEqual({
@@ -130,9 +134,13 @@ describe("conformance", () => {
     const part = prngBytes(path, 70_000)
     const boundary = "----pipe-test-boundary-7MA4YWxkTrZu0gW"
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="input_data"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="input_data"\r\nContent-Type: application/octet-stream\r\n\r\n`
+      ),
       part,
-      Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="second"\r\nContent-Type: text/plain\r\n\r\nnot relayed\r\n--${boundary}--\r\n`)
+      Buffer.from(
+        `\r\n--${boundary}\r\nContent-Disposition: form-data; name="second"\r\nContent-Type: text/plain\r\n\r\nnot relayed\r\n--${boundary}--\r\n`
+      )
     ])
     const receiver = request(url(), path)
     await waitForReceivers(server(), path, 1)
@@ -145,7 +153,7 @@ describe("conformance", () => {
     const got = await receiver
     expect(got.status).toBe(200)
     expect(got.headers["content-type"]).toBe("application/octet-stream")
-    expect(got.headers["content-disposition"]).toBe('form-data; name="input_data"')
+    expect(got.headers["content-disposition"]).toBe("form-data; name=\"input_data\"")
     expect(got.body.length).toBe(part.length)
     expect(sha256(got.body)).toBe(sha256(part))
   })
@@ -161,7 +169,7 @@ describe("conformance", () => {
     expect(sender.code).toBe(0)
     const got = await receiver
     expect(got.headers["content-type"]).toBe("image/png")
-    expect(got.headers["content-disposition"]).toBe('form-data; name="input_data"; filename="photo.png"')
+    expect(got.headers["content-disposition"]).toBe("form-data; name=\"input_data\"; filename=\"photo.png\"")
     expect(sha256(got.body)).toBe(sha256(data))
   })
 
@@ -169,7 +177,9 @@ describe("conformance", () => {
     const pairs = Array.from({ length: 10 }, (_, i) => {
       const path = pipePath(uniqueName(`simultaneous-${i}`))
       const body = prngBytes(path, 1_000 + i * 5_000)
-      return Promise.all([request(url(), path), request(url(), path, { method: "POST", body })]).then(([got, sent]) => ({
+      return Promise.all([request(url(), path), request(url(), path, { method: "POST", body })]).then((
+        [got, sent]
+      ) => ({
         receiver: got.status,
         sender: sent.status,
         same: sha256(got.body) === sha256(body),

@@ -3,26 +3,22 @@
  * parties, and a real Chromium (playwright-core + Debian's /usr/bin/chromium). Every wait awaits a DOM
  * condition; nothing sleeps for a fixed time. Screenshots go to test-artifacts/dashboard-*.png.
  */
-import { readFileSync, statSync } from "node:fs"
+import { statSync } from "node:fs"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import {
-  embedJson,
-  escapeHtml,
-  contentSecurityPolicy,
-  dashboardHeaders,
-  renderDashboard
-} from "../src/http/dashboard/page.js"
-import { formatBytes, formatDuration, formatRate, groupDigits } from "../src/http/dashboard/client.js"
 import type { Snapshot } from "../src/schema/Snapshot.js"
+import { dashboardCapabilities, renderDashboard } from "../src/web/DashboardPage.js"
+import { formatBytes, formatDuration, formatRate, groupDigits } from "../src/web/Format.js"
+import { embedJson, escapeHtml } from "../src/web/Html.js"
+import { contentSecurityPolicy } from "../src/web/PageShell.js"
 import { artifactsDir, repoRoot } from "./support/artifacts.js"
 import { useBrowser, type WatchedPage } from "./support/browser.js"
 import { PrngSource } from "./support/data.js"
 import { pipePath, uniqueName } from "./support/pipe.js"
-import { startServer, useServer, type ServerHandle } from "./support/server.js"
+import { type ServerHandle, startServer, useServer } from "./support/server.js"
 import { curlReceiver, curlSender } from "./support/transfer.js"
 
 /** What the recorder sees each time the page changes. */
@@ -47,13 +43,17 @@ const phone = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isM
 
 const shot = (name: string) => join(artifactsDir, `dashboard-${name}.png`)
 
-/** Fails fast when the compiled dashboard is older than its sources: the server would serve stale code. */
+/** Fails fast when the built dashboard is older than its sources: the server would serve stale code. */
 const expectFreshBuild = () => {
   const pairs = [
-    ["src/http/Dashboard.ts", "dist/http/Dashboard.js"],
-    ["src/http/dashboard/client.ts", "dist/http/dashboard/client.js"],
-    ["src/http/dashboard/page.ts", "dist/http/dashboard/page.js"],
-    ["src/http/dashboard/styles.ts", "dist/http/dashboard/styles.js"]
+    ["src/web/index.ts", "dist/main.js"],
+    ["src/web/DashboardPage.ts", "dist/main.js"],
+    ["src/web/DashboardModel.ts", "dist/main.js"],
+    ["src/web/DashboardStyle.ts", "dist/main.js"],
+    ["src/web/Format.ts", "dist/main.js"],
+    ["src/web/Html.ts", "dist/main.js"],
+    ["src/web/PageShell.ts", "dist/main.js"],
+    ["src/web/browser/dashboard.ts", "dist/main.js"]
   ] as const
   for (const [source, built] of pairs) {
     const compiled = statSync(join(repoRoot, built), { throwIfNoEntry: false })
@@ -61,6 +61,14 @@ const expectFreshBuild = () => {
       throw new Error(`${built} is missing or older than ${source}: run npm run build`)
     }
   }
+}
+
+/** The dashboard's script exactly as the server inlines it (the build bundles it into dist/main.js). */
+const servedScript = async (url: string): Promise<string> => {
+  const html = await (await fetch(url, { headers: { accept: "text/html" } })).text()
+  const script = /<script type="module" nonce="[^"]+">([\s\S]*?)<\/script>/.exec(html)?.[1]
+  if (script === undefined) throw new Error(`${url} has no module script`)
+  return script
 }
 
 const textOf = async (page: Page, selector: string): Promise<string> => (await page.textContent(selector)) ?? ""
@@ -75,7 +83,9 @@ const waitForText = async (page: Page, selector: string, expected: string, timeo
     )
   } catch (error) {
     const now = await textOf(page, selector).catch(() => "?")
-    throw new Error(`${selector} never read ${JSON.stringify(expected)} (it reads ${JSON.stringify(now)}): ${String(error)}`)
+    throw new Error(
+      `${selector} never read ${JSON.stringify(expected)} (it reads ${JSON.stringify(now)}): ${String(error)}`
+    )
   }
 }
 
@@ -116,7 +126,7 @@ const framesOf = async (page: Page): Promise<Array<Frame>> => page.evaluate(() =
 const dedupe = <A>(values: ReadonlyArray<A>): Array<A> => values.filter((v, i) => i === 0 || values[i - 1] !== v)
 
 /** Lets `source` out in `steps` equal parts over `ms`: a transfer that lasts about `ms`. */
-const pace = (source: PrngSource, size: number, ms: number, steps = 20): (() => void) => {
+const pace = (source: PrngSource, size: number, ms: number, steps = 20): () => void => {
   let step = 0
   const timer = setInterval(() => {
     step++
@@ -171,7 +181,14 @@ describe("formatting and escaping (units)", () => {
       "8.16 GB"
     ])
     expect([118, 5.423, 0.64, 1200].map(formatRate)).toEqual(["118 MB/s", "5.42 MB/s", "640 kB/s", "1.20 GB/s"])
-    expect([0.087, 0.42, 8.27, 42.8, 69.1, 3900].map(formatDuration)).toEqual(["0.09 s", "0.4 s", "8.2 s", "42 s", "1m 09s", "1h 05m"])
+    expect([0.087, 0.42, 8.27, 42.8, 69.1, 3900].map(formatDuration)).toEqual([
+      "0.09 s",
+      "0.4 s",
+      "8.2 s",
+      "42 s",
+      "1m 09s",
+      "1h 05m"
+    ])
     expect(groupDigits(8_160_000_000)).toBe("8,160,000,000")
   })
 })
@@ -183,8 +200,8 @@ describe("dashboard in Chromium", () => {
 
   const dashboardUrl = (path: string) => `${server().url}${path}?progress`
 
-  it("inlines one self-contained compiled client: no runtime import, nothing that ends a <script>", () => {
-    const js = readFileSync(join(repoRoot, "dist/http/dashboard/client.js"), "utf8")
+  it("inlines one self-contained compiled client: no runtime import, nothing that ends a <script>", async () => {
+    const js = await servedScript(dashboardUrl(pipePath(uniqueName("dash-script"))))
     expect(js).not.toMatch(/^\s*import[\s{*"']/m)
     expect(js).not.toMatch(/\bimport\s*\(/)
     expect(js).not.toMatch(/<\/script|<!--/i)
@@ -237,7 +254,9 @@ describe("dashboard in Chromium", () => {
     expect(await page.getAttribute("#bar", "aria-valuenow")).toBe("100")
     expect(await page.isVisible("#done")).toBe(true)
     expect(await textOf(page, "#done-title")).toBe("Transfer complete")
-    expect(await textOf(page, "#done-text")).toMatch(/^3\.00 MB \(3,000,000 bytes\) in \d+(\.\d+)? s · avg [\d.]+ [kM]B\/s$/)
+    expect(await textOf(page, "#done-text")).toMatch(
+      /^3\.00 MB \(3,000,000 bytes\) in \d+(\.\d+)? s · avg [\d.]+ [kM]B\/s$/
+    )
     expect(await page.isVisible("#done-error")).toBe(false)
     expect(await page.locator("#log .entry-title").allTextContents()).toEqual([
       "Transfer complete",
@@ -261,7 +280,10 @@ describe("dashboard in Chromium", () => {
     await record(watcher.page)
 
     const size = 1_234_567
-    const first = [curlReceiver(server(), path), curlSender(server(), `${path}?total=${size}`, new PrngSource(path, { size }))]
+    const first = [
+      curlReceiver(server(), path),
+      curlSender(server(), `${path}?total=${size}`, new PrngSource(path, { size }))
+    ]
     for (const party of await Promise.all(first.map((p) => p.result))) expect(party.code).toBe(0)
 
     // within the 3 s retention: a browser without JavaScript sees the result in the served HTML alone
@@ -288,7 +310,10 @@ describe("dashboard in Chromium", () => {
 
     // a later transfer on the same path follows on the same page, the same stream
     const again = 2_000_000
-    const second = [curlReceiver(server(), path), curlSender(server(), path, new PrngSource(`${path} 2`, { size: again }))]
+    const second = [
+      curlReceiver(server(), path),
+      curlSender(server(), path, new PrngSource(`${path} 2`, { size: again }))
+    ]
     for (const party of await Promise.all(second.map((p) => p.result))) expect(party.code).toBe(0)
     await waitForText(watcher.page, "#state", "Complete")
     await waitForText(watcher.page, "#done-title", "Transfer complete")
@@ -326,9 +351,13 @@ describe("dashboard in Chromium", () => {
     await waitForLive(page)
     const size = 10_000_000
     const transfer = pacedTransfer(server(), path, size, { ms: 4000 })
-    await page.waitForFunction(() => Number(document.getElementById("bar")?.getAttribute("aria-valuenow")) >= 10, null, {
-      timeout: 10_000
-    })
+    await page.waitForFunction(
+      () => Number(document.getElementById("bar")?.getAttribute("aria-valuenow")) >= 10,
+      null,
+      {
+        timeout: 10_000
+      }
+    )
     transfer.sender.kill("SIGKILL")
     await waitForText(page, "#state", "Aborted")
     await page.waitForSelector("#done:not([hidden])", { timeout: 10_000 })
@@ -355,7 +384,10 @@ describe("dashboard in Chromium", () => {
       expect(await textOf(page, "#path")).toBe(path)
       await waitForLive(page)
       // the stream is this path's, with none of the page's other parameters
-      expect(watched.requests).toEqual([`${server().url}${path}?progress&${xss}`, `${server().url}${path}?progress=sse`])
+      expect(watched.requests).toEqual([
+        `${server().url}${path}?progress&${xss}`,
+        `${server().url}${path}?progress=sse`
+      ])
       // only our two scripts, no inline handler anywhere, nothing loaded from elsewhere
       expect(await page.evaluate(() => Array.from(document.scripts).map((s) => `${s.type}#${s.id}`))).toEqual([
         "application/json#initial",
@@ -405,19 +437,22 @@ describe("dashboard in Chromium", () => {
         at: 1_700_000_001_000
       }
     }
-    const script = readFileSync(join(repoRoot, "dist/http/dashboard/client.js"), "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "")
+    const script = await servedScript(dashboardUrl(pipePath(uniqueName("dash-hostile"))))
     const nonce = "dGVzdC1ub25jZS0x"
     const stand: Server = createServer((req, res) => {
       if ((req.url ?? "").endsWith("?progress=sse")) {
         res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" })
         const state = (name: string, at: number) =>
-          `event: state\ndata: ${JSON.stringify({ state: name, transferId: "t_2<i>", sender: true, receivers: 1, expectedReceivers: 1, at })}\n\n`
+          `event: state\ndata: ${
+            JSON.stringify({ state: name, transferId: "t_2<i>", sender: true, receivers: 1, expectedReceivers: 1, at })
+          }\n\n`
         res.write(state("streaming", 1_700_000_002_000) + state("aborted", 1_700_000_003_000))
         res.write(`event: done\ndata: ${JSON.stringify({ ...snapshot.done, transferId: "t_2<i>", error })}\n\n`)
         return
       }
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", ...dashboardHeaders(nonce) })
-      res.end(renderDashboard({ path: hostile, snapshot, nonce, script }))
+      const page = renderDashboard({ path: hostile, snapshot, nonce, script })
+      res.writeHead(200, { "content-type": page.contentType, ...page.headers })
+      res.end(page.body)
     })
     await new Promise<void>((resolve) => stand.listen(0, "127.0.0.1", resolve))
     try {
@@ -453,9 +488,13 @@ describe("dashboard in Chromium", () => {
 
     const transfer = pacedTransfer(server(), path, 8_000_000, { ms: 3000 })
     for (const { page } of pages) {
-      await page.waitForFunction(() => Number(document.getElementById("bar")?.getAttribute("aria-valuenow")) >= 30, null, {
-        timeout: 10_000
-      })
+      await page.waitForFunction(
+        () => Number(document.getElementById("bar")?.getAttribute("aria-valuenow")) >= 30,
+        null,
+        {
+          timeout: 10_000
+        }
+      )
     }
     for (const { name, page } of pages) await page.screenshot({ path: shot(`${name}-streaming`), fullPage: true })
     expect(await textOf(small.page, "#state")).toBe("Streaming")
@@ -467,7 +506,9 @@ describe("dashboard in Chromium", () => {
     expect(await width(small.page)).toBeLessThanOrEqual(360)
     for (const { page } of pages.slice(1)) expect(await width(page)).toBeLessThanOrEqual(1280)
     // big numbers stay readable on a phone
-    const fontPx = await small.page.evaluate(() => parseFloat(getComputedStyle(document.getElementById("bytes") ?? document.body).fontSize))
+    const fontPx = await small.page.evaluate(() =>
+      parseFloat(getComputedStyle(document.getElementById("bytes") ?? document.body).fontSize)
+    )
     expect(fontPx).toBeGreaterThanOrEqual(32)
     for (const watched of pages) noProblems(watched)
   })
@@ -479,7 +520,10 @@ describe("dashboard in Chromium", () => {
       initScript: () => {
         const violations: Array<string> = []
         window.__violations = violations
-        document.addEventListener("securitypolicyviolation", (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`))
+        document.addEventListener(
+          "securitypolicyviolation",
+          (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`)
+        )
       }
     })
     const { page, response } = watched
@@ -487,7 +531,7 @@ describe("dashboard in Chromium", () => {
     const csp = headers["content-security-policy"] ?? ""
     const nonce = /script-src 'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)?.[1]
     if (nonce === undefined) throw new Error(`no script nonce in ${csp}`)
-    expect(csp).toBe(contentSecurityPolicy(nonce))
+    expect(csp).toBe(contentSecurityPolicy(nonce, dashboardCapabilities))
     expect(csp).toBe(
       `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`
     )
@@ -503,7 +547,9 @@ describe("dashboard in Chromium", () => {
     // the browser accepted them: the script ran (it opened the stream) and the style applied
     await waitForLive(page)
     expect(await page.evaluate(() => getComputedStyle(document.body).fontFamily)).toContain("system-ui")
-    expect(await page.evaluate(() => (document.querySelector("script[type=module]") as HTMLScriptElement | null)?.nonce)).toBe(nonce)
+    expect(
+      await page.evaluate(() => (document.querySelector("script[type=module]") as HTMLScriptElement | null)?.nonce)
+    ).toBe(nonce)
     // a new nonce for every response
     const again = await open(dashboardUrl(path), desktop)
     expect(again.response.headers()["content-security-policy"]).not.toContain(nonce)
@@ -543,7 +589,9 @@ describe("dashboard reconnects", () => {
       new MutationObserver(() => seen.push(conn.dataset["conn"] ?? "")).observe(conn, { attributes: true })
     })
     // the 1 s lifetime ends the stream; EventSource reconnects
-    await page.waitForFunction(() => (window.__conn ?? []).join(" ").includes("reconnecting live"), null, { timeout: 15_000 })
+    await page.waitForFunction(() => (window.__conn ?? []).join(" ").includes("reconnecting live"), null, {
+      timeout: 15_000
+    })
 
     const size = 500_000
     const parties = [curlReceiver(srv, path), curlSender(srv, path, new PrngSource(path, { size }))]

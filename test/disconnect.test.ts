@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { spawnCurl, TRUNCATED, type CurlProcess } from "./support/curl.js"
-import { PrngSource, prngBytes } from "./support/data.js"
+import { type CurlProcess, spawnCurl, TRUNCATED } from "./support/curl.js"
+import { prngBytes, PrngSource } from "./support/data.js"
 import { sha256 } from "./support/hash.js"
 import { expectTransferWorks, pipePath, snapshot, uniqueName, waitForProbe, waitForReceivers } from "./support/pipe.js"
 import { useServerPerTest } from "./support/server.js"
@@ -69,9 +69,12 @@ describe("a waiting party that leaves frees its slot", () => {
     const sender = await idleSender(path, "?n=2")
     sender.kill()
     await sender.result
-    await waitFor(async () => ((s) => !s.sender && s.receivers === 1 && s.state === "waiting")(await snapshot(server(), path)), {
-      what: "the snapshot to show the sender gone and the receiver kept"
-    })
+    await waitFor(
+      async () => ((s) => !s.sender && s.receivers === 1 && s.state === "waiting")(await snapshot(server(), path)),
+      {
+        what: "the snapshot to show the sender gone and the receiver kept"
+      }
+    )
     const body = prngBytes(`${path}/again`, 3 * MiB)
     const second = curlReceiver(server(), `${path}?n=2`)
     await waitForReceivers(server(), path, 2)
@@ -118,18 +121,21 @@ describe("a receiver dies", () => {
   it.each([
     ["early (first bytes)", 1],
     ["mid-stream", 48 * MiB]
-  ])("%s with n=1: the sender is told all receivers aborted, and its request closes", async (_label, receivedBeforeKill) => {
-    const path = pipePath(uniqueName("receiver-dies"))
-    const receiver = curlReceiver(server(), path)
-    await waitForReceivers(server(), path, 1)
-    const sender = curlSender(server(), path, new PrngSource(path, { size: 1024 * MiB }))
-    await receiver.waitForBytes(receivedBeforeKill)
-    receiver.kill()
-    const sent = await sender.result
-    expect(sent.stdoutText).toMatch(/\[ERROR\] All receiver\(s\) aborted halfway\.\n$/)
-    expect(sent.stdoutText).not.toContain("[INFO] Sent successfully!")
-    await expectRecovered(path)
-  })
+  ])(
+    "%s with n=1: the sender is told all receivers aborted, and its request closes",
+    async (_label, receivedBeforeKill) => {
+      const path = pipePath(uniqueName("receiver-dies"))
+      const receiver = curlReceiver(server(), path)
+      await waitForReceivers(server(), path, 1)
+      const sender = curlSender(server(), path, new PrngSource(path, { size: 1024 * MiB }))
+      await receiver.waitForBytes(receivedBeforeKill)
+      receiver.kill()
+      const sent = await sender.result
+      expect(sent.stdoutText).toMatch(/\[ERROR\] All receiver\(s\) aborted halfway\.\n$/)
+      expect(sent.stdoutText).not.toContain("[INFO] Sent successfully!")
+      await expectRecovered(path)
+    }
+  )
 
   it("mid-stream with n=2: the other receiver gets everything", async () => {
     const path = pipePath(uniqueName("one-of-two-dies"))
@@ -144,7 +150,11 @@ describe("a receiver dies", () => {
     await doomed.result
     source.release() // curl -T - reads the response only while its stdin flows
     const [kept, sent] = await Promise.all([survivor.result, sender.result])
-    expect({ code: kept.code, bytes: kept.bytes, sha256: kept.sha256 }).toEqual({ code: 0, bytes: size, sha256: source.digest.hex() })
+    expect({ code: kept.code, bytes: kept.bytes, sha256: kept.sha256 }).toEqual({
+      code: 0,
+      bytes: size,
+      sha256: source.digest.hex()
+    })
     expect(sent.code).toBe(0)
     expect(sent.stdoutText).toContain("[INFO] A receiver aborted.\n")
     expect(sent.stdoutText).toContain("[INFO] Sent successfully!\n")

@@ -1,7 +1,7 @@
 // Every error row of protocol §1, §2 and §3 (and the §8 limits), with exact status and body.
 import { describe, expect, it } from "vitest"
 import { curl } from "./support/curl.js"
-import { request, type Reply } from "./support/http.js"
+import { type Reply, request } from "./support/http.js"
 import { finishReceivers, finishSender, holdReceiver, holdSender, holdStreaming } from "./support/parties.js"
 import { healthz, pipePath, uniqueName, waitForNoPipes } from "./support/pipe.js"
 import { useServer } from "./support/server.js"
@@ -45,14 +45,20 @@ describe("errors", () => {
       "/a%2fb%2f..",
       `/${long}`
     ]
-    it.each(invalid.flatMap((path) => [["GET", path] as const, ["PUT", path] as const]))("%s %s", async (method, path) => {
-      const reply = await request(url(), path, method === "PUT" ? { method, body: "payload" } : { method })
-      expectText(reply, 400, "[ERROR] Invalid pipe path.\n")
-    })
+    it.each(invalid.flatMap((path) => [["GET", path] as const, ["PUT", path] as const]))(
+      "%s %s",
+      async (method, path) => {
+        const reply = await request(url(), path, method === "PUT" ? { method, body: "payload" } : { method })
+        expectText(reply, 400, "[ERROR] Invalid pipe path.\n")
+      }
+    )
 
     it("curl --path-as-is /api/v1/pipe/a/../b → 400", async () => {
       const result = await curl(["--path-as-is", `${url()}/api/v1/pipe/a/../b`])
-      expect({ status: result.head?.status, body: result.stdoutText }).toEqual({ status: 400, body: "[ERROR] Invalid pipe path.\n" })
+      expect({ status: result.head?.status, body: result.stdoutText }).toEqual({
+        status: 400,
+        body: "[ERROR] Invalid pipe path.\n"
+      })
     })
 
     it("accepts a 512-byte name and multi-segment names (boundary)", async () => {
@@ -65,11 +71,24 @@ describe("errors", () => {
   })
 
   describe("§1 reserved paths and unknown routes", () => {
-    const reserved = ["/", "/noscript", "/help", "/version", "/healthz", "/api/v1/pipe/health", "/metrics", "/favicon.ico", "/robots.txt"]
-    it.each(reserved.flatMap((path) => [["PUT", path] as const, ["POST", path] as const]))("%s %s → 400", async (method, path) => {
-      const reply = await request(url(), path, { method, body: "payload" })
-      expectText(reply, 400, `[ERROR] Cannot send to the reserved path '${path}'.\n`)
-    })
+    const reserved = [
+      "/",
+      "/noscript",
+      "/help",
+      "/version",
+      "/healthz",
+      "/api/v1/pipe/health",
+      "/metrics",
+      "/favicon.ico",
+      "/robots.txt"
+    ]
+    it.each(reserved.flatMap((path) => [["PUT", path] as const, ["POST", path] as const]))(
+      "%s %s → 400",
+      async (method, path) => {
+        const reply = await request(url(), path, { method, body: "payload" })
+        expectText(reply, 400, `[ERROR] Cannot send to the reserved path '${path}'.\n`)
+      }
+    )
 
     it.each(["/api/", "/api/v1", "/api/v2/pipe/x", "/api/v1/other/x", "/api/nothing"])("GET %s → 404", async (path) => {
       expectText(await request(url(), path), 404, "[ERROR] Not found.\n")
@@ -82,7 +101,9 @@ describe("errors", () => {
 
   describe("§2 methods", () => {
     it.each(
-      ["DELETE", "PATCH", "PROPFIND"].flatMap((m) => [[m, pipePath("x")] as const, [m, "/x"] as const, [m, "/"] as const])
+      ["DELETE", "PATCH", "PROPFIND"].flatMap((
+        m
+      ) => [[m, pipePath("x")] as const, [m, "/x"] as const, [m, "/"] as const])
     )("%s %s → 405 with Allow", async (method, path) => {
       const reply = await request(url(), path, { method })
       expectText(reply, 405, `[ERROR] Unsupported method: ${method}.\n`)
@@ -101,7 +122,7 @@ describe("errors", () => {
       async (_role, n, method) => {
         const path = `${pipePath(uniqueName("bad-n"))}?n=${n}`
         const reply = await request(url(), path, method === "PUT" ? { method, body: "payload" } : { method })
-        expectText(reply, 400, '[ERROR] Invalid query parameter "n".\n')
+        expectText(reply, 400, "[ERROR] Invalid query parameter \"n\".\n")
       }
     )
 
@@ -136,12 +157,14 @@ describe("errors", () => {
   })
 
   describe("§3 conflicts", () => {
-    it.each([
-      ["canonical", (n: string) => pipePath(n), (n: string) => pipePath(n)],
-      ["bare", (n: string) => `/${n}`, (n: string) => `/${n}`],
-      ["bare then canonical", (n: string) => `/${n}`, (n: string) => pipePath(n)],
-      ["canonical then bare", (n: string) => pipePath(n), (n: string) => `/${n}`]
-    ] as const)("second sender while one waits → 409 naming the path as sent (%s)", async (_label, first, second) => {
+    it.each(
+      [
+        ["canonical", (n: string) => pipePath(n), (n: string) => pipePath(n)],
+        ["bare", (n: string) => `/${n}`, (n: string) => `/${n}`],
+        ["bare then canonical", (n: string) => `/${n}`, (n: string) => pipePath(n)],
+        ["canonical then bare", (n: string) => pipePath(n), (n: string) => `/${n}`]
+      ] as const
+    )("second sender while one waits → 409 naming the path as sent (%s)", async (_label, first, second) => {
       const name = uniqueName("second-sender")
       const sender = await holdSender(server(), first(name))
       expectText(await send(second(name)), 409, `[ERROR] Another sender has been connected on '${second(name)}'.\n`)
@@ -162,10 +185,12 @@ describe("errors", () => {
       await waitForNoPipes(server())
     })
 
-    it.each([
-      ["canonical", (n: string) => pipePath(n)],
-      ["bare", (n: string) => `/${n}`]
-    ] as const)("sender or receiver on a streaming path → 409 established (%s)", async (_label, form) => {
+    it.each(
+      [
+        ["canonical", (n: string) => pipePath(n)],
+        ["bare", (n: string) => `/${n}`]
+      ] as const
+    )("sender or receiver on a streaming path → 409 established (%s)", async (_label, form) => {
       const path = form(uniqueName("established"))
       const transfer = await holdStreaming(server(), path)
       const established = `[ERROR] Connection on '${path}' has been established already.\n`

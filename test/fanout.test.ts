@@ -25,7 +25,9 @@ describe("fan-out ?n=3", () => {
     const [sent, ...got] = await Promise.all([sender.result, ...receivers.map((r) => r.result)])
     expect(sent.code).toBe(0)
     expect(sent.stdoutText).toContain("[INFO] Start sending to 3 receiver(s)!\n")
-    expect(sent.stdoutText).toMatch(/\[INFO\] Sent successfully!\n\[INFO\] All receiver\(s\) received successfully\.\n$/)
+    expect(sent.stdoutText).toMatch(
+      /\[INFO\] Sent successfully!\n\[INFO\] All receiver\(s\) received successfully\.\n$/
+    )
     const expected = { code: 0, bytes: size, sha256: source.digest.hex() }
     expect(got.map((r) => ({ code: r.code, bytes: r.bytes, sha256: r.sha256 }))).toEqual([expected, expected, expected])
     await expectNothingLeft(server())
@@ -55,7 +57,10 @@ describe("fan-out ?n=3", () => {
     const waiting = await holdReceiver(server(), `${receiversFirst}?n=3`)
     const lateSender = await request(server().url, `${receiversFirst}?n=2`, { method: "PUT", body: "payload" })
     expect([lateSender.status, lateSender.text]).toEqual([400, "[ERROR] The number of receivers should be 3 but 2.\n"])
-    const others = [await holdReceiver(server(), `${receiversFirst}?n=3`, 2), await holdReceiver(server(), `${receiversFirst}?n=3`, 3)]
+    const others = [
+      await holdReceiver(server(), `${receiversFirst}?n=3`, 2),
+      await holdReceiver(server(), `${receiversFirst}?n=3`, 3)
+    ]
     await finishReceivers(server(), [waiting, ...others], receiversFirst, 3)
     await expectNothingLeft(server())
   })

@@ -1,6 +1,6 @@
 // Headers and reserved routes: the HEAD probe (§2), receiver headers (§3), reserved paths (§1, §6), CORS (§7).
 import { describe, expect, it } from "vitest"
-import { headerValues, request, type Reply } from "./support/http.js"
+import { headerValues, type Reply, request } from "./support/http.js"
 import { holdReceiver, holdSender, holdStreaming } from "./support/parties.js"
 import { healthz, pipePath, uniqueName, waitForNoPipes, waitForReceivers } from "./support/pipe.js"
 import { useServer } from "./support/server.js"
@@ -30,11 +30,12 @@ describe("HEAD status probe", () => {
   it("shows idle, waiting k/n and streaming, with no body, taking nothing", async () => {
     const path = pipePath(uniqueName("probe"))
     const idle = await request(url(), path, { method: "HEAD" })
-    expect({ status: idle.status, state: idle.headers["x-pipe-state"], receivers: idle.headers["x-pipe-receivers"] }).toEqual({
-      status: 200,
-      state: "idle",
-      receivers: expect.stringMatching(/^0\/[01]$/) // an idle path has no n yet (the snapshot says 0)
-    })
+    expect({ status: idle.status, state: idle.headers["x-pipe-state"], receivers: idle.headers["x-pipe-receivers"] })
+      .toEqual({
+        status: 200,
+        state: "idle",
+        receivers: expect.stringMatching(/^0\/[01]$/) // an idle path has no n yet (the snapshot says 0)
+      })
     expect(idle.body.length).toBe(0)
     expect(idle.headers["access-control-allow-origin"]).toBe("*")
 
@@ -61,7 +62,11 @@ describe("HEAD status probe", () => {
     const path = pipePath(uniqueName("probe-streaming"))
     const transfer = await holdStreaming(server(), path)
     const probe = await request(url(), path, { method: "HEAD" })
-    expect([probe.status, probe.headers["x-pipe-state"], probe.headers["x-pipe-receivers"]]).toEqual([200, "streaming", "1/1"])
+    expect([probe.status, probe.headers["x-pipe-state"], probe.headers["x-pipe-receivers"]]).toEqual([
+      200,
+      "streaming",
+      "1/1"
+    ])
     await transfer.finish()
   })
 
@@ -97,13 +102,17 @@ describe("receiver headers", () => {
     "text/xml",
     "application/xml"
   ])("rewrites script-capable %s to text/plain, parameters kept", async (type) => {
-    expect((await relay({ "content-type": `${type}; charset=utf-8` })).headers["content-type"]).toBe("text/plain; charset=utf-8")
+    expect((await relay({ "content-type": `${type}; charset=utf-8` })).headers["content-type"]).toBe(
+      "text/plain; charset=utf-8"
+    )
     expect((await relay({ "content-type": type })).headers["content-type"]).toBe("text/plain")
   })
 
   it("passes other types through and defaults to application/octet-stream", async () => {
     expect((await relay({ "content-type": "image/png" })).headers["content-type"]).toBe("image/png")
-    expect((await relay({ "content-type": "text/plain; charset=utf-8" })).headers["content-type"]).toBe("text/plain; charset=utf-8")
+    expect((await relay({ "content-type": "text/plain; charset=utf-8" })).headers["content-type"]).toBe(
+      "text/plain; charset=utf-8"
+    )
     expect((await relay({})).headers["content-type"]).toBe("application/octet-stream")
   })
 
@@ -122,17 +131,17 @@ describe("receiver headers", () => {
   })
 
   it("passes the sender's Content-Disposition; download/filename override it", async () => {
-    const disposition = 'attachment; filename="from-sender.txt"'
+    const disposition = "attachment; filename=\"from-sender.txt\""
     expect((await relay({ "content-disposition": disposition })).headers["content-disposition"]).toBe(disposition)
     const named = await relay({ "content-disposition": disposition }, { query: "?filename=report.txt" })
-    expect(named.headers["content-disposition"]).toBe('attachment; filename="report.txt"')
+    expect(named.headers["content-disposition"]).toBe("attachment; filename=\"report.txt\"")
     const both = await relay({}, { query: "?download=1&filename=a.tar.gz" })
-    expect(both.headers["content-disposition"]).toBe('attachment; filename="a.tar.gz"')
+    expect(both.headers["content-disposition"]).toBe("attachment; filename=\"a.tar.gz\"")
     expect((await relay({}, { query: "?download=1" })).headers["content-disposition"]).toMatch(/^attachment\b/)
   })
 
   it("sanitises the filename", async () => {
-    const reply = await relay({}, { query: `?filename=${encodeURIComponent('a"b\\c;\r\nX-Evil: 1.txt')}` })
+    const reply = await relay({}, { query: `?filename=${encodeURIComponent("a\"b\\c;\r\nX-Evil: 1.txt")}` })
     expect(reply.headers["x-evil"]).toBeUndefined()
     expect(reply.headers["content-disposition"]).toMatch(/^attachment; filename="[^"\\\r\n]*"$/)
   })
@@ -179,7 +188,9 @@ describe("reserved paths", () => {
     expect(plain.status).toBe(200)
     expect(plain.text).toContain(`http://127.0.0.1:${server().port}/`)
     expect(plain.text).toContain("curl")
-    const proxied = await request(url(), "/help", { headers: { host: "pipe.example.org", "x-forwarded-proto": "https" } })
+    const proxied = await request(url(), "/help", {
+      headers: { host: "pipe.example.org", "x-forwarded-proto": "https" }
+    })
     expect(proxied.text).toContain("https://pipe.example.org/")
   })
 
@@ -208,7 +219,11 @@ describe("CORS preflight (§7)", () => {
     expect(reply.headers["access-control-max-age"]).toBe("86400")
     const privateNetwork = await request(url(), path, {
       method: "OPTIONS",
-      headers: { "access-control-request-private-network": "true", "access-control-request-method": "PUT", origin: "https://example.org" }
+      headers: {
+        "access-control-request-private-network": "true",
+        "access-control-request-method": "PUT",
+        origin: "https://example.org"
+      }
     })
     expect(privateNetwork.status).toBe(200)
     expect(privateNetwork.headers["access-control-allow-private-network"]).toBe("true")

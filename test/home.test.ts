@@ -24,11 +24,13 @@ const chromium = (): Browser => {
 
 beforeAll(async () => {
   expectFreshBuild([
-    ["src/http/HomePage.ts", "dist/http/HomePage.js"],
-    ["src/http/NoscriptPage.ts", "dist/http/NoscriptPage.js"],
-    ["src/http/home/client.ts", "dist/http/home/client.js"],
-    ["src/http/home/document.ts", "dist/http/home/document.js"],
-    ["src/http/home/commands.ts", "dist/http/home/commands.js"]
+    ["src/web/index.ts", "dist/main.js"],
+    ["src/web/HomePage.ts", "dist/main.js"],
+    ["src/web/NoscriptPage.ts", "dist/main.js"],
+    ["src/web/browser/home.ts", "dist/main.js"],
+    ["src/web/PageShell.ts", "dist/main.js"],
+    ["src/web/SiteStyle.ts", "dist/main.js"],
+    ["src/web/CommandLines.ts", "dist/main.js"]
   ])
   browser = await launchChromium()
 }, 30_000)
@@ -187,8 +189,13 @@ describe("home page: receive in the browser", () => {
     await waitForReceivers(server(), pipePath(name), 1)
     await page.waitForSelector("#t-title:has-text('Waiting for the sender')")
 
-    const sender = await curl(["-T", upload, "-H", `Content-Disposition: attachment; filename="measurements-${name}.bin"`,
-      `${url()}${pipePath(name)}`])
+    const sender = await curl([
+      "-T",
+      upload,
+      "-H",
+      `Content-Disposition: attachment; filename="measurements-${name}.bin"`,
+      `${url()}${pipePath(name)}`
+    ])
     expect(sender.code).toBe(0)
     expect(sender.stdoutText).toContain("[INFO] Sent successfully!")
 
@@ -209,7 +216,9 @@ describe("home page: receive in the browser", () => {
     await page.click("#receive")
     await waitForReceivers(server(), pipePath(name), 1)
     const text = "<img src=x onerror=alert(1)> arrived ✓\n"
-    const sender = await curl(["-T", "-", "-H", "Content-Type: text/html", `${url()}${pipePath(name)}`], { stdin: text })
+    const sender = await curl(["-T", "-", "-H", "Content-Type: text/html", `${url()}${pipePath(name)}`], {
+      stdin: text
+    })
     expect(sender.code).toBe(0)
     await page.waitForSelector("#t-title.ok")
     expect(await page.textContent("#preview-text")).toBe(text)
@@ -375,8 +384,11 @@ describe("home page: dashboard link, /help, hostile input", () => {
     await page.fill("#text", "never sent")
     const cases: ReadonlyArray<readonly [string, string]> = [
       ["../x", "“../x” is not a valid path. “.” and “..” are not allowed"],
-      ["<img src=x onerror=alert(1)>", "“<img src=x onerror=alert(1)>” is not a valid path. A path may only contain letters, " +
-        "digits, . _ ~ - and /. Not allowed: “<” space “=” “(” “)” “>”."],
+      [
+        "<img src=x onerror=alert(1)>",
+        "“<img src=x onerror=alert(1)>” is not a valid path. A path may only contain letters, " +
+        "digits, . _ ~ - and /. Not allowed: “<” space “=” “(” “)” “>”."
+      ],
       ["a//b", "empty part"],
       ["/a", "may not start or end with “/”"],
       ["x".repeat(513), "at most 512 bytes"]
@@ -397,7 +409,9 @@ describe("home page: dashboard link, /help, hostile input", () => {
 })
 
 describe("home page: looks", () => {
-  const shots: ReadonlyArray<{ readonly file: string; readonly width: number; readonly dark?: boolean; readonly path?: string }> = [
+  const shots: ReadonlyArray<
+    { readonly file: string; readonly width: number; readonly dark?: boolean; readonly path?: string }
+  > = [
     { file: "home-360.png", width: 360 },
     { file: "home-1280.png", width: 1280 },
     { file: "home-360-dark.png", width: 360, dark: true },

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { openRequest, request } from "./support/http.js"
 import { healthz, pipePath, uniqueName, waitForNoPipes } from "./support/pipe.js"
 import { rssBytes, socketCount } from "./support/proc.js"
-import { useServer, type ServerHandle } from "./support/server.js"
+import { type ServerHandle, useServer } from "./support/server.js"
 import { waitFor } from "./support/wait.js"
 
 /** Sends `paths.length` HEAD requests pipelined on one connection and resolves with their status codes. */
@@ -55,8 +55,10 @@ describe("the registry frees what nobody holds", () => {
   it("3,000 receivers that wait on distinct paths and leave leave nothing behind", async () => {
     const round = async (count: number) => {
       for (let start = 0; start < count; start += 200) {
-        const batch = Array.from({ length: Math.min(200, count - start) }, () =>
-          openRequest(server().url, pipePath(uniqueName("gone"))))
+        const batch = Array.from(
+          { length: Math.min(200, count - start) },
+          () => openRequest(server().url, pipePath(uniqueName("gone")))
+        )
         batch.forEach(({ req }) => req.end())
         await waitFor(async () => (await metric(server(), "pipe_waiting_parties")) >= batch.length, {
           what: `${batch.length} receivers waiting`

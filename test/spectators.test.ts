@@ -49,7 +49,10 @@ describe("SSE spectators follow a transfer", () => {
     const receiver = curlReceiver(server(), path)
     await waitForReceivers(server(), path, 1)
     // ~15 MB/s for 30 MB: about two seconds of streaming, enough to count progress events.
-    const sender = curlSender(server(), `${path}?total=${size}`, new PrngSource("sse", { size }), ["--limit-rate", "15M"])
+    const sender = curlSender(server(), `${path}?total=${size}`, new PrngSource("sse", { size }), [
+      "--limit-rate",
+      "15M"
+    ])
     const done = await spectator.next((e) => e.event === "done", "done", 0, 30_000)
     const [sent, received] = await Promise.all([sender.result, receiver.result])
     expect(sent.code).toBe(0)
@@ -120,7 +123,12 @@ describe("SSE spectators follow a transfer", () => {
     await waitFor(async () => (await snapshotOf(server().url, path)).state === "idle", { what: "idle after retention" })
     const after = openSse(server(), `${path}?progress`)
     await after.next((e) => e.event === "state", "state")
-    expect(after.events[0]?.event).toMatchObject({ state: "idle", transferId: null, receivers: 0, expectedReceivers: 0 })
+    expect(after.events[0]?.event).toMatchObject({
+      state: "idle",
+      transferId: null,
+      receivers: 0,
+      expectedReceivers: 0
+    })
     after.close()
   }, 60_000)
 
@@ -145,33 +153,37 @@ describe("SSE spectators follow a transfer", () => {
 describe("spectators never take a receiver slot", () => {
   const server = useServer(["--retention", "0s"])
 
-  it("50 spectators attached: sender and receiver still pair, data intact, every spectator sees done; the 51st gets 429", async () => {
-    const name = uniqueName("fifty")
-    const path = pipePath(name)
-    const spectators = Array.from({ length: 50 }, () => openSse(server(), `${path}?progress`))
-    await Promise.all(spectators.map((s) => s.next((e) => e.event === "state", "first state")))
-    expect((await snapshotOf(server().url, path)).spectators).toBe(50)
-    expect(await probe(server(), path)).toMatchObject({ state: "idle", receivers: "0/0" })
+  it(
+    "50 spectators attached: sender and receiver still pair, data intact, every spectator sees done; the 51st gets 429",
+    async () => {
+      const name = uniqueName("fifty")
+      const path = pipePath(name)
+      const spectators = Array.from({ length: 50 }, () => openSse(server(), `${path}?progress`))
+      await Promise.all(spectators.map((s) => s.next((e) => e.event === "state", "first state")))
+      expect((await snapshotOf(server().url, path)).spectators).toBe(50)
+      expect(await probe(server(), path)).toMatchObject({ state: "idle", receivers: "0/0" })
 
-    const extra = await request(server().url, `${path}?progress`)
-    expect(extra.status).toBe(429)
-    expect(extra.text).toBe(`[ERROR] Too many spectators on '${path}' (limit 50).\n`)
-    expect(extra.headers["retry-after"]).toBeDefined()
+      const extra = await request(server().url, `${path}?progress`)
+      expect(extra.status).toBe(429)
+      expect(extra.text).toBe(`[ERROR] Too many spectators on '${path}' (limit 50).\n`)
+      expect(extra.headers["retry-after"]).toBeDefined()
 
-    const size = 10 * MB
-    await expectIntactTransfer(server(), path, "fifty", size)
-    for (const spectator of spectators) {
-      const done = await spectator.next((e) => e.event === "done", "done")
-      expect(done.event).toMatchObject({ ok: true, bytes: size })
-    }
+      const size = 10 * MB
+      await expectIntactTransfer(server(), path, "fifty", size)
+      for (const spectator of spectators) {
+        const done = await spectator.next((e) => e.event === "done", "done")
+        expect(done.event).toMatchObject({ ok: true, bytes: size })
+      }
 
-    spectators[0]?.close()
-    await waitFor(async () => (await healthz(server())).spectators === 49, { what: "one spectator gone" })
-    const admitted = openSse(server(), `${path}?progress`)
-    expect((await admitted.response).statusCode).toBe(200)
-    for (const spectator of [admitted, ...spectators]) spectator.close()
-    await waitFor(async () => (await healthz(server())).spectators === 0, { what: "spectators gone" })
-  }, 60_000)
+      spectators[0]?.close()
+      await waitFor(async () => (await healthz(server())).spectators === 49, { what: "one spectator gone" })
+      const admitted = openSse(server(), `${path}?progress`)
+      expect((await admitted.response).statusCode).toBe(200)
+      for (const spectator of [admitted, ...spectators]) spectator.close()
+      await waitFor(async () => (await healthz(server())).spectators === 0, { what: "spectators gone" })
+    },
+    60_000
+  )
 
   it("a spectator that never reads does not slow the transfer nor grow the server's memory", async () => {
     const path = pipePath(uniqueName("stalled"))
@@ -189,7 +201,9 @@ describe("content negotiation and limits", () => {
 
   it("Accept picks the dashboard, the JSON snapshot or SSE; ?progress=… overrides it", async () => {
     const path = pipePath(uniqueName("negotiate"))
-    const html = await request(server().url, `${path}?progress`, { headers: { accept: "text/html,application/xhtml+xml" } })
+    const html = await request(server().url, `${path}?progress`, {
+      headers: { accept: "text/html,application/xhtml+xml" }
+    })
     expect(html.headers["content-type"]).toMatch(/^text\/html/)
     const json = await request(server().url, `${path}?progress`, { headers: { accept: "application/json" } })
     expect(json.headers["content-type"]).toMatch(/^application\/json/)

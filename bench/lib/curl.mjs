@@ -6,12 +6,14 @@ import { collectStdout, exited, kill, start } from "./proc.mjs"
 /** Runs one curl; resolves with { code, signal, httpCode, bytes, stderr }. */
 function curl(args, { stdin = "ignore", maxTimeS, extraArgs = [] }) {
   const child = start("curl", ["-sS", "-o", "/dev/null", "--max-time", String(maxTimeS), ...extraArgs, ...args], {
-    stdio: [stdin, "pipe", "pipe"],
+    stdio: [stdin, "pipe", "pipe"]
   })
   const stdout = collectStdout(child)
   let stderr = ""
   child.stderr.setEncoding("utf8")
-  child.stderr.on("data", (d) => { stderr += d })
+  child.stderr.on("data", (d) => {
+    stderr += d
+  })
   // Watchdog in case curl itself wedges: --max-time plus a margin.
   const watchdog = setTimeout(() => kill(child, "SIGKILL"), (maxTimeS + 10) * 1000)
   const done = exited(child).then(({ code, signal }) => {
@@ -50,7 +52,9 @@ function problemsOf(role, r, expectBytes) {
   const problems = []
   if (r.code !== 0) problems.push(`${role}: curl exit ${r.code ?? r.signal}${r.stderr ? ` (${r.stderr})` : ""}`)
   if (!is2xx(r.httpCode)) problems.push(`${role}: HTTP ${r.httpCode}`)
-  if (expectBytes !== undefined && r.bytes !== expectBytes) problems.push(`${role}: ${r.bytes} bytes, expected ${expectBytes}`)
+  if (expectBytes !== undefined && r.bytes !== expectBytes) {
+    problems.push(`${role}: ${r.bytes} bytes, expected ${expectBytes}`)
+  }
   return problems
 }
 
@@ -68,7 +72,7 @@ export async function transfer(server, name, bytes, { n = 1, maxTimeS }) {
   const ms = performance.now() - t0
   const problems = [
     ...problemsOf("sender", s),
-    ...rs.flatMap((r, i) => problemsOf(n > 1 ? `receiver ${i + 1}` : "receiver", r, bytes)),
+    ...rs.flatMap((r, i) => problemsOf(n > 1 ? `receiver ${i + 1}` : "receiver", r, bytes))
   ]
   const delivered = rs.reduce((sum, r) => sum + (r.bytes || 0), 0)
   return { ms, delivered, problems }

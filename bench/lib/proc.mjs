@@ -1,7 +1,7 @@
 // Child-process bookkeeping: every process the bench starts is registered here,
 // so that it is killed on normal exit, on error and on SIGINT/SIGTERM.
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readFileSync, readlinkSync, realpathSync } from "node:fs"
 
 const children = new Set()
 
@@ -29,7 +29,9 @@ export function exited(child) {
 export function collectStdout(child) {
   let out = ""
   child.stdout.setEncoding("utf8")
-  child.stdout.on("data", (d) => { out += d })
+  child.stdout.on("data", (d) => {
+    out += d
+  })
   return () => out
 }
 
@@ -62,13 +64,26 @@ export function installCleanup() {
   }
 }
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+// Clamped at 0: callers pass "deadline - now", which is negative when they are already late.
+export const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
-/** Resident set size of a process in MB (10^6 bytes), from /proc/<pid>/status VmRSS. */
-export function rssMB(pid) {
+/** Resident set size of a process in bytes, from /proc/<pid>/status VmRSS (which counts in KiB). */
+export function rssBytes(pid) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
-  const kB = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1])
-  return (kB * 1024) / 1e6
+  return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]) * 1024
+}
+
+/** Resident set size of a process in MB (10^6 bytes). */
+export const rssMB = (pid) => rssBytes(pid) / 1e6
+
+/**
+ * Throws unless pid runs the same node binary as this process: RSS read from an npm or sh wrapper
+ * would be a few MB and mean nothing. Returns the executable's path.
+ */
+export function assertNodeProcess(pid) {
+  const exe = readlinkSync(`/proc/${pid}/exe`)
+  if (exe !== realpathSync(process.execPath)) throw new Error(`pid ${pid} runs ${exe}, not node (${process.execPath})`)
+  return exe
 }
 
 /** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat (assumes 100 ticks/s). */

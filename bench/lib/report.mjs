@@ -11,8 +11,14 @@ export function median(xs) {
 
 export const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : "–")
 /** "+12" / "-3"; values that round to zero print as "+0". */
-export const signed = (x, digits = 0) => (Number.isFinite(x) ? `${x > -(0.5 * 10 ** -digits) ? "+" : "-"}${fmt(Math.abs(x), digits)}` : "–")
-export const ratio = (x, base) => (Number.isFinite(x) && Number.isFinite(base) && base > 0 ? `${(x / base).toFixed(2)}×` : "–")
+export const signed = (
+  x,
+  digits = 0
+) => (Number.isFinite(x) ? `${x > -(0.5 * 10 ** -digits) ? "+" : "-"}${fmt(Math.abs(x), digits)}` : "–")
+export const ratio = (
+  x,
+  base
+) => (Number.isFinite(x) && Number.isFinite(base) && base > 0 ? `${(x / base).toFixed(2)}×` : "–")
 
 /** Parses "2G", "512M", "64k" or a plain number of bytes (binary multiples: G = 2^30). */
 export function parseBytes(text) {

@@ -23,7 +23,10 @@ export function sseParser() {
         data = []
         continue
       }
-      if (line.startsWith(":")) { frames.push({ comment: line.slice(1).trim() }); continue }
+      if (line.startsWith(":")) {
+        frames.push({ comment: line.slice(1).trim() })
+        continue
+      }
       const colon = line.indexOf(":")
       const field = colon === -1 ? line : line.slice(0, colon)
       const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "")
@@ -47,18 +50,32 @@ export function openSpectator(url, { timeoutMs = 600_000 } = {}) {
   u.searchParams.set("progress", "")
   const spec = { events: [], comments: 0, problems: [], status: null, contentType: null, closedByUs: false }
   let onAttached, onAttachFail, onFinished
-  spec.attached = new Promise((res, rej) => { onAttached = res; onAttachFail = rej })
+  spec.attached = new Promise((res, rej) => {
+    onAttached = res
+    onAttachFail = rej
+  })
   spec.attached.catch(() => {})
-  spec.finished = new Promise((res) => { onFinished = res })
+  spec.finished = new Promise((res) => {
+    onFinished = res
+  })
   let attachedYet = false
   let finishedYet = false
-  const finish = () => { if (!finishedYet) { finishedYet = true; clearTimeout(timer); onFinished(spec) } }
+  const finish = () => {
+    if (!finishedYet) {
+      finishedYet = true
+      clearTimeout(timer)
+      onFinished(spec)
+    }
+  }
   const fail = (msg) => {
     spec.problems.push(msg)
     if (!attachedYet) onAttachFail(new Error(msg))
     finish()
   }
-  const timer = setTimeout(() => { fail(`no done event within ${timeoutMs} ms`); req.destroy() }, timeoutMs)
+  const timer = setTimeout(() => {
+    fail(`no done event within ${timeoutMs} ms`)
+    req.destroy()
+  }, timeoutMs)
 
   const parse = sseParser()
   const req = http.get(u, { agent: false, headers: { accept: "text/event-stream" } }, (res) => {
@@ -67,7 +84,9 @@ export function openSpectator(url, { timeoutMs = 600_000 } = {}) {
     if (res.statusCode !== 200 || !String(spec.contentType).startsWith("text/event-stream")) {
       let body = ""
       res.setEncoding("utf8")
-      res.on("data", (d) => { body += d })
+      res.on("data", (d) => {
+        body += d
+      })
       res.on("end", () => fail(`HTTP ${res.statusCode} ${spec.contentType}: ${body.trim().slice(0, 200)}`))
       return
     }
@@ -75,18 +94,38 @@ export function openSpectator(url, { timeoutMs = 600_000 } = {}) {
     res.on("data", (chunk) => {
       const t = performance.now()
       for (const f of parse(chunk)) {
-        if (f.comment !== undefined) { spec.comments++; continue }
+        if (f.comment !== undefined) {
+          spec.comments++
+          continue
+        }
         let data
-        try { data = JSON.parse(f.data) } catch { spec.problems.push(`unparsable data on ${f.event} id ${f.id}: ${f.data.slice(0, 100)}`); continue }
+        try {
+          data = JSON.parse(f.data)
+        } catch {
+          spec.problems.push(`unparsable data on ${f.event} id ${f.id}: ${f.data.slice(0, 100)}`)
+          continue
+        }
         spec.events.push({ event: f.event, id: f.id === undefined ? NaN : Number(f.id), data, t })
-        if (!attachedYet) { attachedYet = true; onAttached(spec) }
+        if (!attachedYet) {
+          attachedYet = true
+          onAttached(spec)
+        }
         if (f.event === "done") finish()
       }
     })
-    res.on("close", () => { if (!spec.closedByUs && !finishedYet) fail("stream closed before a done event") })
+    res.on("close", () => {
+      if (!spec.closedByUs && !finishedYet) fail("stream closed before a done event")
+    })
   })
-  req.on("error", (err) => { if (!spec.closedByUs) fail(`request error: ${err.code ?? err.message}`) })
-  spec.close = () => { spec.closedByUs = true; clearTimeout(timer); req.destroy(); finish() }
+  req.on("error", (err) => {
+    if (!spec.closedByUs) fail(`request error: ${err.code ?? err.message}`)
+  })
+  spec.close = () => {
+    spec.closedByUs = true
+    clearTimeout(timer)
+    req.destroy()
+    finish()
+  }
   return spec
 }
 
@@ -118,13 +157,18 @@ export function checkSpectator(spec, expectBytes) {
   }
   const progress = ev.filter((e) => e.event === "progress")
   for (let i = 1; i < progress.length; i++) {
-    if (progress[i].data.bytes < progress[i - 1].data.bytes) { problems.push("progress bytes went backwards"); break }
+    if (progress[i].data.bytes < progress[i - 1].data.bytes) {
+      problems.push("progress bytes went backwards")
+      break
+    }
   }
   if (done && progress.length && progress.at(-1).data.bytes !== done.data.bytes) {
     problems.push(`last progress ${progress.at(-1).data.bytes} bytes != done ${done.data.bytes}`)
   }
   const afterDone = done ? ev.filter((e) => e.id > done.id) : []
-  if (afterDone.length) problems.push(`${afterDone.length} event(s) after done: ${afterDone.map((e) => e.event).join(",")}`)
+  if (afterDone.length) {
+    problems.push(`${afterDone.length} event(s) after done: ${afterDone.map((e) => e.event).join(",")}`)
+  }
   const states = ev.filter((e) => e.event === "state").map((e) => e.data.state)
   return { problems, counts, states: states.join("→") }
 }

@@ -1,4 +1,4 @@
-import { Cause, Scope, Clock, Deferred, Duration, Effect, Fiber, Metric, Option, Queue, Schedule } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Fiber, Metric, Option, Queue, Schedule, Scope } from "effect"
 import type { PipeError } from "../domain/PipeError.js"
 import { tooManySpectators } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
@@ -9,7 +9,7 @@ import type { TransferId } from "../domain/TransferId.js"
 import { makeTransferId } from "../domain/TransferId.js"
 import type { ProgressData } from "../domain/TransferReport.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
-import { progressOf } from "../domain/TransferStats.js"
+import { failedInternally, progressOf } from "../domain/TransferStats.js"
 import { injectedFault } from "../FaultInjection.js"
 import type { ServerSettings } from "../ServerConfig.js"
 import type { Party, ReceiverParty, SenderParty, Ticket } from "./Party.js"
@@ -82,7 +82,12 @@ type Mail =
   }
   | { readonly _tag: "Step"; readonly message: (now: number, bytes: number) => Message }
   | { readonly _tag: "View"; readonly reply: Deferred.Deferred<PipeView> }
-  | { readonly _tag: "Watch"; readonly path: string; readonly scope: Scope.Scope; readonly reply: Deferred.Deferred<Watch, PipeError> }
+  | {
+    readonly _tag: "Watch"
+    readonly path: string
+    readonly scope: Scope.Scope
+    readonly reply: Deferred.Deferred<Watch, PipeError>
+  }
   | { readonly _tag: "Shutdown"; readonly reply: Deferred.Deferred<void> }
 
 interface Running {
@@ -146,9 +151,7 @@ export const makePipeActor = (
         for (const id of ids) yield* Deferred.succeed(partyOf(id).ticket.started, undefined)
         const meter: ByteMeter = { bytes: 0 }
         const ticker = yield* Clock.currentTimeMillis.pipe(
-          Effect.flatMap((now) =>
-            tellStep((_, bytes) => Msg.Tick({ transferId, now, bytes, stallTimeoutMs }))
-          ),
+          Effect.flatMap((now) => tellStep((_, bytes) => Msg.Tick({ transferId, now, bytes, stallTimeoutMs }))),
           // `fixed`, not `spaced`: ticks keep to the clock instead of drifting by each tick's own cost.
           Effect.repeat(Schedule.fixed(settings.progressInterval)),
           Effect.delay(settings.progressInterval),
@@ -162,9 +165,14 @@ export const makePipeActor = (
           meter,
           abort
         ).pipe(
+          // The runner's contract is to turn every failure into an outcome; one that dies anyway must not
+          // leave the path streaming forever with nobody told.
+          Effect.catchDefect((defect) => Effect.as(logDefect("transfer runner died", defect), failedInternally)),
           Effect.tap((outcome) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              tellStep(() => Msg.TransferEnded({ transferId, outcome, now, bytes: meter.bytes })))
+            Effect.flatMap(
+              Clock.currentTimeMillis,
+              (now) => tellStep(() => Msg.TransferEnded({ transferId, outcome, now, bytes: meter.bytes }))
+            )
           ),
           Effect.forkIn(scope)
         )
@@ -338,7 +346,9 @@ export const makePipeActor = (
         // A transfer that already ended keeps its own outcome: only one still running is cut.
         yield* Deferred.succeed(cut.abort, shutdownAbort)
         const outcome = yield* Fiber.join(cut.relay)
-        yield* apply(Msg.TransferEnded({ transferId: cut.transferId, outcome, now: yield* now, bytes: cut.meter.bytes }))
+        yield* apply(
+          Msg.TransferEnded({ transferId: cut.transferId, outcome, now: yield* now, bytes: cut.meter.bytes })
+        )
       }
       yield* apply(Msg.Shutdown({ now: yield* now }))
       yield* hub.close
@@ -409,16 +419,20 @@ export const makePipeActor = (
     return {
       name,
       joinSender: ({ n, party, path, total }) =>
-        joined(party, (id) => (transferId, at) =>
-          Msg.JoinSender({ seat: { id, n, path, total }, transferId, now: at })),
+        joined(
+          party,
+          (id) => (transferId, at) => Msg.JoinSender({ seat: { id, n, path, total }, transferId, now: at })
+        ),
       joinReceiver: ({ n, party, path }) =>
-        joined(party, (id) => (transferId, at) =>
-          Msg.JoinReceiver({ seat: { id, n, path }, transferId, now: at })),
+        joined(party, (id) => (transferId, at) => Msg.JoinReceiver({ seat: { id, n, path }, transferId, now: at })),
       view: ask<PipeView, never>((reply) => ({ _tag: "View", reply })),
       watch: (path) =>
-        Effect.flatMap(Effect.scope, (spectatorScope) =>
-          ask<Watch, PipeError>((reply) => ({ _tag: "Watch", path, scope: spectatorScope, reply }))),
-      endRetention: (transferId) => Effect.flatMap(now, (at) => tellStep(() => Msg.RetentionEnded({ transferId, now: at }))),
+        Effect.flatMap(
+          Effect.scope,
+          (spectatorScope) => ask<Watch, PipeError>((reply) => ({ _tag: "Watch", path, scope: spectatorScope, reply }))
+        ),
+      endRetention: (transferId) =>
+        Effect.flatMap(now, (at) => tellStep(() => Msg.RetentionEnded({ transferId, now: at }))),
       shutdown: ask<void, never>((reply) => ({ _tag: "Shutdown", reply }))
     } satisfies PipeActor
   })

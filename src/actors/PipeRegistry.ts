@@ -113,7 +113,8 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           Effect.flatMap((all) =>
             Effect.forEach(
               all,
-              (name) => Effect.scoped(Effect.flatMap(RcMap.get(actors, name), (actor) => actor.shutdown)).pipe(Effect.ignore),
+              (name) =>
+                Effect.scoped(Effect.flatMap(RcMap.get(actors, name), (actor) => actor.shutdown)).pipe(Effect.ignore),
               { concurrency: "unbounded", discard: true }
             )
           )

@@ -22,21 +22,19 @@ export interface Subscription {
 }
 
 interface Subscriber {
-  /** Only the newest `state`: it says everything the ones before it said. */
-  state: Stamped | undefined
-  /** Only the newest `progress`: a spectator that reads slowly skips intermediate ones. */
+  /** Only the newest `progress`: a spectator that reads slowly skips intermediate ones (protocol §4). */
   progress: Stamped | undefined
-  /** `done` events, never coalesced (each is one transfer's result), at most `maxPendingDone`. */
-  readonly done: Array<Stamped>
+  /** `state` and `done` events, never coalesced (protocol §4), at most `maxPendingKept`. */
+  readonly kept: Array<Stamped>
   /** A doorbell: at most one pending ring, so publishing never waits on a spectator. */
   readonly bell: Queue.Queue<void>
 }
 
 /**
- * A `done` is one per transfer; within one retention window a path sees few. A spectator that has not read
- * this many results is not reading at all: it keeps the newest ones.
+ * A transfer makes a handful of `state` events and one `done`. A spectator that has not read this many is
+ * not reading at all: it keeps the newest ones, so its memory stays bounded.
  */
-const maxPendingDone = 16
+const maxPendingKept = 32
 
 export interface SpectatorHub {
   readonly publish: (stamped: Stamped) => Effect.Effect<void>
@@ -58,16 +56,8 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
         all,
         (s) =>
           Effect.suspend(() => {
-            switch (stamped.event.event) {
-              case "state":
-                s.state = stamped
-                break
-              case "progress":
-                s.progress = stamped
-                break
-              case "done":
-                if (s.done.push(stamped) > maxPendingDone) s.done.shift()
-            }
+            if (stamped.event.event === "progress") s.progress = stamped
+            else if (s.kept.push(stamped) > maxPendingKept) s.kept.shift()
             return Queue.offer(s.bell, undefined)
           }),
         { discard: true }
@@ -75,9 +65,8 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
 
   const subscribe = Effect.gen(function*() {
     const subscriber: Subscriber = {
-      state: undefined,
       progress: undefined,
-      done: [],
+      kept: [],
       bell: yield* Queue.sliding<void>(1)
     }
     yield* Effect.acquireRelease(
@@ -91,11 +80,11 @@ export const makeSpectatorHub: Effect.Effect<SpectatorHub> = Effect.gen(function
           return rest
         }).pipe(Effect.andThen(shift(PipeMetrics.gauges.spectatorsActive, -1)))
     )
+    // A subscription that arrives after the close (queued behind the shutdown) must end as well.
+    if (yield* Ref.get(closed)) yield* Queue.offer(subscriber.bell, undefined)
     const pending = (): Array<Stamped> => {
-      const events = subscriber.done.splice(0)
-      if (subscriber.state !== undefined) events.push(subscriber.state)
+      const events = subscriber.kept.splice(0)
       if (subscriber.progress !== undefined) events.push(subscriber.progress)
-      subscriber.state = undefined
       subscriber.progress = undefined
       // By id: each event where it was published, a progress between the state and the done around it.
       return events.sort(byId)

@@ -1,30 +1,30 @@
-import * as Args from "@effect/cli/Args"
-import * as Options from "@effect/cli/Options"
-import { Config, Console, Data, Effect, Either, Option } from "effect"
-import * as NodePipeClient from "../client/NodePipeClient.js"
-import type { PipeClient } from "../client/PipeClient.js"
-import { resolvePipeUrl } from "../client/PipeUrl.js"
+import { Config, Console, Data, Effect, Option, Result } from "effect"
+import * as Argument from "effect/cli/Argument"
+import * as Flag from "effect/cli/Flag"
+import type { PipeClientService } from "../client/PipeClient.js"
 
 /** `<target>`: a full pipe URL, or a path (`name`, `a/b`, `/api/v1/pipe/name`) with `--server`. */
-export const target = Args.text({ name: "target" }).pipe(
-  Args.withDescription("A full pipe URL (http://host:port/api/v1/pipe/name), or a pipe path with --server / PIPE_URL.")
+export const target = Argument.String("target").pipe(
+  Argument.withDescription(
+    "A full pipe URL (http://host:port/api/v1/pipe/name), or a pipe path with --server / PIPE_URL."
+  )
 )
 
 /** `--server URL`, else env PIPE_URL; only needed when the target is a path. */
-export const server = Options.text("server").pipe(
-  Options.withFallbackConfig(Config.string("PIPE_URL")),
-  Options.optional,
-  Options.withDescription("The server's base URL (http://host:port) for a target given as a path. Env PIPE_URL.")
+export const server = Flag.String("server").pipe(
+  Flag.withFallbackConfig(Config.String("PIPE_URL")),
+  Flag.optional,
+  Flag.withDescription("The server's base URL (http://host:port) for a target given as a path. Env PIPE_URL.")
 )
 
 /**
- * `-n` / `--receivers`: receivers of the transfer (the `?n` of protocol §2). @effect/cli spells a one-letter
- * option with one dash, so `--n` is `--receivers`.
+ * `-n` / `--receivers`: receivers of the transfer (the `?n` of protocol §2). A one-letter flag is spelled with
+ * one dash, so `--n` is `--receivers`.
  */
-export const receivers = Options.integer("receivers").pipe(
-  Options.withAlias("n"),
-  Options.optional,
-  Options.withDescription("Receivers of this transfer (1-256); sender and receivers must give the same. Default 1.")
+export const receivers = Flag.Int("receivers").pipe(
+  Flag.withAlias("n"),
+  Flag.optional,
+  Flag.withDescription("Receivers of this transfer (1-256); sender and receivers must give the same. Default 1.")
 )
 
 /** `{ key: value }` for `Some`, `{}` for `None`: an optional property as exactOptionalPropertyTypes wants it. */
@@ -41,27 +41,45 @@ export class CliFailure extends Data.TaggedError("CliFailure")<{ readonly messag
  */
 export const setExitCode = (code: number) => Effect.sync(() => void (process.exitCode = code))
 
+interface Describable {
+  readonly _tag: string
+  readonly message: string
+}
+
 /** One line: the message, and the tag a script or a bug report can match on. */
-const describe = (error: { readonly _tag: string; readonly message: string }) =>
+const describe = (error: Describable) =>
   error._tag === "CliFailure" ? error.message : `${error.message} (${error._tag})`
 
 /**
  * Runs a client command against the pipe the user named: resolves the target, provides the client, and
  * turns any failure into `pipe <command>: <message>` on stderr and exit status 1 (2 for an unusable target).
+ *
+ * The client (undici with it) is imported here, when a client command runs, never by `main`: `pipe server`
+ * does not load it, and the idle server's memory stays what the server needs. For the same reason `run` is
+ * handed the client instead of asking for its tag: the tag is a value of the lazily loaded module.
  */
-export const runAgainst = <E extends { readonly _tag: string; readonly message: string }, R>(
+export const runAgainst = <E extends Describable, R>(
   command: string,
   targetText: string,
   serverUrl: Option.Option<string>,
-  run: (path: string) => Effect.Effect<void, E | CliFailure, R | PipeClient>
-): Effect.Effect<void, never, Exclude<R, PipeClient>> =>
-  Either.match(resolvePipeUrl(targetText, Option.getOrUndefined(serverUrl)), {
-    onLeft: (message) => Effect.zipRight(Console.error(`pipe ${command}: ${message}`), setExitCode(2)),
-    onRight: ({ baseUrl, path }) =>
-      run(path).pipe(
-        Effect.provide(NodePipeClient.layer({ baseUrl })),
-        Effect.catchAll((error) =>
-          Effect.zipRight(Console.error(`pipe ${command}: ${describe(error)}`), setExitCode(1))
-        )
-      )
+  run: (client: PipeClientService, path: string) => Effect.Effect<void, E | CliFailure, R>
+): Effect.Effect<void, never, R> =>
+  Effect.gen(function*() {
+    const [{ resolvePipeUrl }, { PipeClient }, NodePipeClient] = yield* Effect.promise(() =>
+      Promise.all([
+        import("../client/PipeUrl.js"),
+        import("../client/PipeClient.js"),
+        import("../client/NodePipeClient.js")
+      ])
+    )
+    const location = resolvePipeUrl(targetText, Option.getOrUndefined(serverUrl))
+    if (Result.isFailure(location)) {
+      yield* Console.error(`pipe ${command}: ${location.failure}`)
+      return yield* setExitCode(2)
+    }
+    const { baseUrl, path } = location.success
+    yield* Effect.flatMap(PipeClient, (client) => run(client, path)).pipe(
+      Effect.provide(NodePipeClient.layer({ baseUrl })),
+      Effect.catch((error) => Effect.andThen(Console.error(`pipe ${command}: ${describe(error)}`), setExitCode(1)))
+    )
   })

@@ -1,7 +1,6 @@
-import * as Command from "@effect/cli/Command"
-import * as Options from "@effect/cli/Options"
 import { Console, Effect, Schema, Stream } from "effect"
-import { PipeClient } from "../client/PipeClient.js"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import type { DoneEvent, PipeEvent } from "../schema/PipeEvent.js"
 import { PipeEvent as PipeEventSchema } from "../schema/PipeEvent.js"
 import { runAgainst, server, setExitCode, target } from "./PipeTarget.js"
@@ -9,11 +8,13 @@ import { formatAmount, formatBytes, formatRate, formatSeconds, makeStatusLine } 
 
 const options = {
   server,
-  untilDone: Options.boolean("until-done").pipe(
-    Options.withDescription("Exit after the next done event: status 0 if the transfer succeeded, 1 if not.")
+  untilDone: Flag.Boolean("until-done").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Exit after the next done event: status 0 if the transfer succeeded, 1 if not.")
   ),
-  json: Options.boolean("json").pipe(
-    Options.withDescription("One JSON object per event and line (always so when stdout is not a terminal).")
+  json: Flag.Boolean("json").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("One JSON object per event and line (always so when stdout is not a terminal).")
   ),
   target
 }
@@ -52,22 +53,23 @@ const describe = (event: PipeEvent): string => {
  * `pipe watch <target>`: follows a pipe's spectator stream, reconnecting when it drops. On a terminal a
  * live line; otherwise, or with `--json`, one JSON event per line for scripts.
  */
-export const watchCommand = Command.make("watch", options, (args) =>
-  runAgainst("watch", args.target, args.server, (path) =>
-    Effect.gen(function*() {
-      const client = yield* PipeClient
-      const json = args.json || process.stdout.isTTY !== true
-      const line = makeStatusLine(process.stdout, 0)
-      let done: DoneEvent | undefined
-      yield* client.watch(path, { untilDone: args.untilDone }).pipe(
-        Stream.runForEach((event) => {
-          if (event.event === "done") done = event
-          if (json) return Console.log(eventJson(event))
-          return event.event === "done" ? line.finish(describe(event)) : line.update(describe(event))
-        }),
-        Effect.onError(() => line.clear)
-      )
-      if (args.untilDone) yield* setExitCode(done?.ok === true ? 0 : 1)
-    })
-  )
+export const watchCommand = Command.make(
+  "watch",
+  options,
+  (args) =>
+    runAgainst("watch", args.target, args.server, (client, path) =>
+      Effect.gen(function*() {
+        const json = args.json || process.stdout.isTTY !== true
+        const line = makeStatusLine(process.stdout, 0)
+        let done: DoneEvent | undefined
+        yield* client.watch(path, { untilDone: args.untilDone }).pipe(
+          Stream.runForEach((event) => {
+            if (event.event === "done") done = event
+            if (json) return Console.log(eventJson(event))
+            return event.event === "done" ? line.finish(describe(event)) : line.update(describe(event))
+          }),
+          Effect.onError(() => line.clear)
+        )
+        if (args.untilDone) yield* setExitCode(done?.ok === true ? 0 : 1)
+      }))
 ).pipe(Command.withDescription("Watch a pipe's transfers live: state, progress and the result of each."))

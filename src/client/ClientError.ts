@@ -1,15 +1,29 @@
 import { Schema } from "effect"
-import type { Rejection } from "../schema/PipeApi.js"
+import type { PipeError } from "../domain/PipeError.js"
 
 /**
- * What can go wrong on the client's side of the wire. The server's refusals (one tagged error per status)
- * are declared with the API in src/schema/PipeApi.ts; these are the failures no status line describes.
+ * What can go wrong on the client's side of the wire. The server's refusals (one tagged error per status) are
+ * the vocabulary the server itself refuses with, src/domain/PipeError.ts, re-exported here so that an SDK user
+ * has one place to import errors from; these are the failures no status line describes.
  */
+export {
+  decodeRejection,
+  InternalError,
+  InvalidRequest,
+  isPipeError,
+  MethodNotAllowed,
+  NotFound,
+  PipeBusy,
+  type PipeError,
+  ServerFull,
+  TooManySpectators,
+  WaitTimedOut
+} from "../domain/PipeError.js"
 
 /** The server could not be reached, or the connection dropped before any answer (also: a watch that ended). */
 export class ConnectionFailed extends Schema.TaggedError<ConnectionFailed>()("ConnectionFailed", {
   message: Schema.String,
-  cause: Schema.optional(Schema.Defect)
+  cause: Schema.optional(Schema.Defect())
 }) {}
 
 /**
@@ -20,7 +34,7 @@ export class TransferBroken extends Schema.TaggedError<TransferBroken>()("Transf
   message: Schema.String,
   /** Bytes that went through before the break. */
   bytes: Schema.Number,
-  cause: Schema.optional(Schema.Defect)
+  cause: Schema.optional(Schema.Defect())
 }) {}
 
 /** The server ended a sender's response with an `[ERROR] …` line: the receivers did not get everything. */
@@ -32,7 +46,7 @@ export class SendFailed extends Schema.TaggedError<SendFailed>()("SendFailed", {
 export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>()("UnexpectedResponse", {
   message: Schema.String,
   status: Schema.optional(Schema.Number),
-  cause: Schema.optional(Schema.Defect)
+  cause: Schema.optional(Schema.Defect())
 }) {}
 
-export type PipeClientError = Rejection | ConnectionFailed | TransferBroken | SendFailed | UnexpectedResponse
+export type PipeClientError = PipeError | ConnectionFailed | TransferBroken | SendFailed | UnexpectedResponse

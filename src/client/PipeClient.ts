@@ -1,21 +1,21 @@
-import type { PlatformError } from "@effect/platform/Error"
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as HttpApiClient from "@effect/platform/HttpApiClient"
-import type * as HttpApiError from "@effect/platform/HttpApiError"
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import type { ParseResult, Scope } from "effect"
-import { Context, Deferred, Effect, Either, Layer, Option, Schedule, Stream } from "effect"
+import type { Schema, Scope } from "effect"
+import { Context, Deferred, Effect, FileSystem, Layer, Option, Schedule, Stream } from "effect"
+import * as HttpApiClient from "effect/http-api/HttpApiClient"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import type { PlatformError } from "effect/PlatformError"
+import type { PipeError } from "../domain/PipeError.js"
+import { decodeRejection } from "../domain/PipeError.js"
 import type { Health } from "../schema/Health.js"
-import type { Rejection } from "../schema/PipeApi.js"
-import { decodeRejection, PipeApi } from "../schema/PipeApi.js"
+import { PipeApi } from "../schema/PipeApi.js"
 import type { DoneEvent, PipeEvent, ProgressEvent, StateEvent } from "../schema/PipeEvent.js"
 import type { Snapshot } from "../schema/Snapshot.js"
 import { decodeSseFrame, makeSseParser } from "../schema/Sse.js"
 import { ConnectionFailed, SendFailed, TransferBroken, UnexpectedResponse } from "./ClientError.js"
-import { encodeName, pipeName, pipePath, trimBaseUrl } from "./PipeUrl.js"
+import { pipeName, pipePath, trimBaseUrl } from "./PipeUrl.js"
 import { allReceivedMessage, parseSenderLine, SendUpdate } from "./SenderStatus.js"
 
 // ---- the service's vocabulary ------------------------------------------------------------------------
@@ -69,10 +69,10 @@ export interface WatchOptions {
   readonly reconnect?: Schedule.Schedule<unknown, WatchError>
 }
 
-export type SendError = Rejection | ConnectionFailed | TransferBroken | SendFailed | UnexpectedResponse | PlatformError
-export type ReceiveError = Rejection | ConnectionFailed | TransferBroken | UnexpectedResponse
-export type WatchError = Rejection | ConnectionFailed | UnexpectedResponse
-export type QueryError = Rejection | ConnectionFailed | UnexpectedResponse
+export type SendError = PipeError | ConnectionFailed | TransferBroken | SendFailed | UnexpectedResponse | PlatformError
+export type ReceiveError = PipeError | ConnectionFailed | TransferBroken | UnexpectedResponse
+export type WatchError = PipeError | ConnectionFailed | UnexpectedResponse
+export type QueryError = PipeError | ConnectionFailed | UnexpectedResponse
 
 export interface PipeClientOptions {
   /** The server, e.g. `http://127.0.0.1:8080` (a reverse proxy's prefix is kept: `https://host/pipe`). */
@@ -118,7 +118,7 @@ const isHeadersTimeout = (error: unknown): boolean => {
 }
 
 const header = (response: HttpClientResponse.HttpClientResponse, name: string): Option.Option<string> =>
-  Option.fromNullable(response.headers[name])
+  Headers.get(response.headers, name)
 
 const contentLengthOf = (response: HttpClientResponse.HttpClientResponse): Option.Option<number> =>
   header(response, "content-length").pipe(Option.filter((raw) => /^\d+$/.test(raw)), Option.map(Number))
@@ -131,13 +131,32 @@ const attachment = (filename: string): string => {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${exact}`
 }
 
-const isStream = (body: SendBody): body is Stream.Stream<Uint8Array, unknown> =>
-  typeof body === "object" && Stream.StreamTypeId in body
+/** No trace headers: the pipe server ignores them, and a sender's headers are relayed to its receivers. */
+const withoutTracePropagation = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.transform(client, (effect) => Effect.provideService(effect, HttpClient.TracerPropagationEnabled, false))
+
+/**
+ * A pipe's name is one path parameter of the API that may span segments (`a/b`), and HttpApiClient
+ * percent-encodes a parameter whole. Its `/` are restored here: encodeURIComponent makes `%2F` out of a `/` alone
+ * (a `%` the name held becomes `%25`), and the name was checked segment by segment before the request.
+ */
+const nameSegmentsKept = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.mapRequest(
+    client,
+    HttpClientRequest.updateUrl((url) =>
+      url.replace(/(\/api\/v1\/pipe\/)([^?#]*)/, (_, prefix: string, name: string) =>
+        prefix + name.replaceAll("%2F", "/"))
+    )
+  )
+
+/** Large reads: the cost of a transfer is per chunk, and 1 MiB bounds what is in flight all the same. */
+const fileChunkSize = 1024 * 1024
 
 /** `watch`'s default reconnection policy: exponential from 100 ms, capped at 5 s, forever. */
-export const defaultReconnect: Schedule.Schedule<unknown, WatchError> = Schedule.exponential("100 millis").pipe(
-  Schedule.union(Schedule.spaced("5 seconds"))
-)
+export const defaultReconnect: Schedule.Schedule<unknown, WatchError> = Schedule.min([
+  Schedule.exponential("100 millis"),
+  Schedule.spaced("5 seconds")
+])
 
 const watchedEvents: ReadonlySet<string> = new Set<PipeEvent["event"]>(["state", "progress", "done"])
 
@@ -192,61 +211,60 @@ export const make = (
   Effect.gen(function*() {
     const baseUrl = trimBaseUrl(options.baseUrl)
     const fs = yield* FileSystem.FileSystem
-    // No trace headers: the pipe server ignores them, and a sender's headers are relayed to its receivers.
-    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const http = withoutTracePropagation(yield* HttpClient.HttpClient)
     // Each request lives exactly as long as the scope of whoever reads its response: closing it aborts.
     const scopedHttp = HttpClient.withScope(http)
-    const api = yield* HttpApiClient.make(PipeApi, { baseUrl, transformClient: HttpClient.withTracerPropagation(false) })
+    const api = yield* HttpApiClient.make(PipeApi, {
+      baseUrl,
+      transformClient: (client) => nameSegmentsKept(withoutTracePropagation(client))
+    })
 
-    const urlOf = (path: string) => Either.map(pipePath(path), (canonical) => `${baseUrl}${canonical}`)
+    const urlOf = (path: string) =>
+      Effect.map(Effect.fromResult(pipePath(path)), (canonical) => `${baseUrl}${canonical}`)
+
+    const unreachable = (error: HttpClientError.HttpClientError) =>
+      new ConnectionFailed({ message: `Cannot reach ${baseUrl}: ${causeMessage(error)}`, cause: error })
 
     const execute = (request: HttpClientRequest.HttpClientRequest) =>
-      scopedHttp.execute(request).pipe(
-        Effect.mapError((error) =>
-          new ConnectionFailed({ message: `Cannot reach ${baseUrl}: ${causeMessage(error)}`, cause: error })
-        )
-      )
+      scopedHttp.execute(request).pipe(Effect.mapError(unreachable))
 
     /** A refusal: the status's tagged error with the server's message, or `UnexpectedResponse`. */
     const refuse = (response: HttpClientResponse.HttpClientResponse) =>
       response.text.pipe(
         Effect.orElseSucceed(() => ""),
         Effect.flatMap((body) =>
-          Effect.fail(Option.getOrElse(
-            decodeRejection(response.status, body),
-            (): Rejection | UnexpectedResponse =>
+          Effect.fail(
+            decodeRejection(response.status, body) ??
               new UnexpectedResponse({
                 status: response.status,
                 message: `Unexpected HTTP ${response.status}${body === "" ? "" : `: ${body.trim().split("\n")[0]}`}`
               })
-          ))
+          )
         )
       )
 
     /** The API's own failures, in the client's terms. */
     const fromApi = <A>(
-      effect: Effect.Effect<
-        A,
-        Rejection | HttpApiError.HttpApiDecodeError | HttpClientError.HttpClientError | ParseResult.ParseError
-      >
+      effect: Effect.Effect<A, PipeError | HttpClientError.HttpClientError | Schema.SchemaError>
     ): Effect.Effect<A, QueryError> =>
       Effect.catchTags(effect, {
-        RequestError: (error) =>
-          Effect.fail(new ConnectionFailed({ message: `Cannot reach ${baseUrl}: ${causeMessage(error)}`, cause: error })),
-        ResponseError: (error) =>
+        // With a response, the server answered something the API does not declare; without one, it never did.
+        HttpClientError: (error) =>
+          Effect.fail(
+            error.response === undefined
+              ? unreachable(error)
+              : new UnexpectedResponse({
+                status: error.response.status,
+                message: `Unexpected HTTP ${error.response.status}`,
+                cause: error
+              })
+          ),
+        SchemaError: (error) =>
           Effect.fail(
             new UnexpectedResponse({
-              status: error.response.status,
-              message: `Unexpected HTTP ${error.response.status}`,
+              message: `The answer does not match the protocol: ${error.message}`,
               cause: error
             })
-          ),
-        // Declared by every HttpApi for 400; this server's 400s are text and decode as InvalidRequest.
-        HttpApiDecodeError: (error) =>
-          Effect.fail(new UnexpectedResponse({ status: 400, message: error.message, cause: error })),
-        ParseError: (error) =>
-          Effect.fail(
-            new UnexpectedResponse({ message: `The answer does not match the protocol: ${error.message}`, cause: error })
           )
       })
 
@@ -257,16 +275,12 @@ export const make = (
     > => {
       if (typeof body === "string") {
         return Effect.map(fs.stat(body), (info) => ({
-          // Large reads: the cost of a transfer is per chunk, and 1 MiB bounds what is in flight all the same.
-          stream: fs.stream(body, { chunkSize: FileSystem.MiB(1) }),
+          stream: fs.stream(body, { chunkSize: fileChunkSize }),
           length: Option.some(Number(info.size))
         }))
       }
-      if (isStream(body)) return Effect.succeed({ stream: body, length: Option.none() })
-      return Effect.succeed({
-        stream: Stream.fromAsyncIterable(body, (cause) => cause),
-        length: Option.none()
-      })
+      if (Stream.isStream(body)) return Effect.succeed({ stream: body, length: Option.none() })
+      return Effect.succeed({ stream: Stream.fromAsyncIterable(body, (cause) => cause), length: Option.none() })
     }
 
     /**
@@ -289,9 +303,9 @@ export const make = (
           // undici reports instead of the refusal. After a 200 the rest flows; after a refusal nothing does.
           Stream.tap(() => chunks++ === 0 ? Effect.void : Deferred.await(accepted)),
           // Counted as handed to the connection; no effect per chunk, this is the data path.
-          Stream.mapChunks((chunk) => {
-            for (const part of chunk) bytes += part.length
-            return chunk
+          Stream.mapArray((parts) => {
+            for (const part of parts) bytes += part.length
+            return parts
           })
         )
         const length = Option.getOrUndefined(source.length)
@@ -350,7 +364,7 @@ export const make = (
       })
 
     const sendUpdates = (path: string, body: SendBody, sendOptions: SendOptions = {}) =>
-      Stream.unwrapScoped(Effect.map(upload(path, body, sendOptions), ({ updates, uploaded }) => {
+      Stream.unwrap(Effect.map(upload(path, body, sendOptions), ({ updates, uploaded }) => {
         // Sampled, not per chunk: a reader of updates must never slow the upload down.
         const progress = Stream.fromSchedule(Schedule.spaced("100 millis")).pipe(
           Stream.mapEffect(() => uploaded),
@@ -364,8 +378,8 @@ export const make = (
       Effect.scoped(Effect.flatMap(upload(path, body, sendOptions), ({ updates }) =>
         Stream.runFold(
           updates,
-          { bytes: 0, messages: [] as ReadonlyArray<string> } satisfies SendResult,
-          (result, update) =>
+          (): SendResult => ({ bytes: 0, messages: [] }),
+          (result, update): SendResult =>
             SendUpdate.$match(update, {
               Status: ({ message }) => ({ ...result, messages: [...result.messages, message] }),
               Uploaded: ({ bytes }) => ({ ...result, bytes })
@@ -375,11 +389,15 @@ export const make = (
     const openReceive = (path: string, receiveOptions: ReceiveOptions = {}) =>
       Effect.gen(function*() {
         let request = HttpClientRequest.get(yield* urlOf(path))
-        if (receiveOptions.n !== undefined) request = HttpClientRequest.setUrlParam(request, "n", String(receiveOptions.n))
+        if (receiveOptions.n !== undefined) {
+          request = HttpClientRequest.setUrlParam(request, "n", String(receiveOptions.n))
+        }
         // A receiver hears nothing until its sender comes, which may take hours, but the Node client gives up
-        // waiting for a response head after one hour (fixed in @effect/platform-node). Leaving frees the slot
-        // on the server, so asking again is the same wait.
-        const response = yield* execute(request).pipe(Effect.retry({ while: (error) => isHeadersTimeout(error.cause) }))
+        // waiting for a response head after one hour (@effect/platform-node sets undici's headersTimeout).
+        // Leaving frees the slot on the server, so asking again is the same wait.
+        const response = yield* execute(request).pipe(Effect.retry({
+          while: (error) => isHeadersTimeout(error.cause)
+        }))
         if (response.status !== 200) return yield* refuse(response)
         const contentLength = contentLengthOf(response)
         let bytes = 0
@@ -387,9 +405,7 @@ export const make = (
           new TransferBroken({ message, bytes, ...(cause === undefined ? {} : { cause }) })
         const stream = response.stream.pipe(
           Stream.tap((chunk) => Effect.sync(() => void (bytes += chunk.length))),
-          Stream.mapError((cause) =>
-            broken(`The transfer broke after ${bytes} bytes: ${causeMessage(cause)}`, cause)
-          ),
+          Stream.mapError((cause) => broken(`The transfer broke after ${bytes} bytes: ${causeMessage(cause)}`, cause)),
           // The HTTP layer already fails a short body; this makes "never a clean end on a short transfer"
           // hold whatever the client underneath does.
           Stream.concat(Stream.suspend(() =>
@@ -411,17 +427,19 @@ export const make = (
       })
 
     const receive = (path: string, receiveOptions?: ReceiveOptions) =>
-      Stream.unwrapScoped(Effect.map(openReceive(path, receiveOptions), (incoming) => incoming.stream))
+      Stream.unwrap(Effect.map(openReceive(path, receiveOptions), (incoming) => incoming.stream))
 
     const snapshot = (path: string) =>
-      Effect.flatMap(pipePath(path), () =>
-        fromApi(api.pipes.snapshot({ path: { name: encodeName(pipeName(path)) }, urlParams: { progress: "json" } })))
+      Effect.flatMap(
+        Effect.fromResult(pipePath(path)),
+        () => fromApi(api.pipes.snapshot({ params: { name: pipeName(path) }, query: { progress: "json" } }))
+      )
 
     const health = fromApi(api.ops.health())
 
     const watch = (path: string, watchOptions: WatchOptions = {}): Stream.Stream<PipeEvent, WatchError> => {
       const connect = (replay: ReturnType<typeof makeReplayFilter>) =>
-        Stream.unwrapScoped(Effect.gen(function*() {
+        Stream.unwrap(Effect.gen(function*() {
           const request = HttpClientRequest.get(yield* urlOf(path)).pipe(
             HttpClientRequest.setUrlParam("progress", "sse"),
             HttpClientRequest.accept("text/event-stream")
@@ -435,15 +453,19 @@ export const make = (
             Stream.mapError((cause) =>
               new ConnectionFailed({ message: `The spectator connection dropped: ${causeMessage(cause)}`, cause })
             ),
-            Stream.mapConcat(parse),
+            Stream.map(parse),
+            Stream.flattenIterable,
             // Unknown event names are a newer server's business, not an error.
             Stream.filter((frame) => watchedEvents.has(frame.event)),
             Stream.mapEffect((frame) =>
-              Effect.mapError(decodeSseFrame(frame), (cause) =>
-                new UnexpectedResponse({
-                  message: `Undecodable "${frame.event}" event: ${causeMessage(cause)}`,
-                  cause
-                }))
+              Effect.mapError(
+                decodeSseFrame(frame),
+                (cause) =>
+                  new UnexpectedResponse({
+                    message: `Undecodable "${frame.event}" event: ${causeMessage(cause)}`,
+                    cause
+                  })
+              )
             ),
             Stream.filter(replay.keep),
             // A clean end is the server's spectator time-to-live (or a restart): reconnect like a drop.
@@ -452,29 +474,23 @@ export const make = (
         }))
       const events = Stream.suspend(() => {
         const replay = makeReplayFilter()
-        const reconnect = Schedule.intersect(
+        // Only a connection that once worked is worth restoring: an unreachable server is an answer.
+        const reconnect = Schedule.while(
           watchOptions.reconnect ?? defaultReconnect,
-          // Only a connection that once worked is worth restoring: an unreachable server is an answer.
-          Schedule.recurWhile((error: WatchError) => error._tag === "ConnectionFailed" && replay.hasConnected())
+          ({ input }) => input._tag === "ConnectionFailed" && replay.hasConnected()
         )
         return Stream.retry(connect(replay), reconnect)
       })
       return watchOptions.untilDone === true ? Stream.takeUntil(events, (event) => event.event === "done") : events
     }
 
-    return {
-      baseUrl,
-      send,
-      sendUpdates,
-      receive,
-      openReceive,
-      snapshot,
-      health,
-      watch
-    } satisfies PipeClientService
+    return PipeClient.of({ baseUrl, send, sendUpdates, receive, openReceive, snapshot, health, watch })
   })
 
-export class PipeClient extends Context.Tag("pipe/PipeClient")<PipeClient, PipeClientService>() {
+export class PipeClient extends Context.Service<PipeClient, PipeClientService>()("pipe/client/PipeClient") {
   /** Over any `HttpClient`; it must stream request bodies and read the response while uploading (undici does). */
-  static readonly layer = (options: PipeClientOptions) => Layer.effect(PipeClient, make(options))
+  static readonly layer = (
+    options: PipeClientOptions
+  ): Layer.Layer<PipeClient, never, HttpClient.HttpClient | FileSystem.FileSystem> =>
+    Layer.effect(PipeClient, make(options))
 }

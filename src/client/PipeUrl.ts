@@ -1,6 +1,7 @@
-import { Either, Option } from "effect"
+import { Option, Result } from "effect"
+import type { InvalidRequest } from "../domain/PipeError.js"
+import { invalidPath } from "../domain/PipeError.js"
 import { parsePipeName } from "../domain/PipeName.js"
-import { InvalidRequest } from "../schema/PipeApi.js"
 
 /** The canonical prefix of a pipe's path (protocol §1). */
 export const canonicalPrefix = "/api/v1/pipe/"
@@ -27,11 +28,11 @@ export const encodeName = (name: string): string => name.split("/").map(encodeUR
  * check is not only for an early answer: URL parsing (in every HTTP client) resolves `.`/`..` segments, even
  * encoded ones, so `a/../b` would silently become pipe `b` before the server could refuse it.
  */
-export const pipePath = (path: string): Either.Either<string, InvalidRequest> => {
+export const pipePath = (path: string): Result.Result<string, InvalidRequest> => {
   const encoded = encodeName(pipeName(path))
   return Option.isSome(parsePipeName(encoded))
-    ? Either.right(`${canonicalPrefix}${encoded}`)
-    : Either.left(new InvalidRequest({ message: "Invalid pipe path." }))
+    ? Result.succeed(`${canonicalPrefix}${encoded}`)
+    : Result.fail(invalidPath())
 }
 
 /** A base URL without its trailing slashes, so that a path can be appended to it. */
@@ -52,25 +53,25 @@ const absoluteUrl = /^(https?:\/\/[^/?#]+)([^?#]*)/i
  * refuse it. A base URL may carry a prefix (a reverse proxy's `/pipe`): it is everything before
  * `/api/v1/pipe/`.
  */
-export const resolvePipeUrl = (target: string, server: string | undefined): Either.Either<PipeLocation, string> => {
+export const resolvePipeUrl = (target: string, server: string | undefined): Result.Result<PipeLocation, string> => {
   const match = absoluteUrl.exec(target.trim())
   if (match !== null) {
     const origin = match[1] ?? ""
     const fullPath = match[2] ?? ""
-    if (!URL.canParse(origin)) return Either.left(`"${target}" is not a valid URL`)
+    if (!URL.canParse(origin)) return Result.fail(`"${target}" is not a valid URL`)
     const at = fullPath.indexOf(canonicalPrefix)
     const location = at === -1
       ? { baseUrl: origin, path: fullPath }
       : { baseUrl: origin + fullPath.slice(0, at), path: fullPath.slice(at) }
     return pipeName(location.path) === ""
-      ? Either.left(`"${target}" names no pipe: add its name, as in ${origin}${canonicalPrefix}<name>`)
-      : Either.right(location)
+      ? Result.fail(`"${target}" names no pipe: add its name, as in ${origin}${canonicalPrefix}<name>`)
+      : Result.succeed(location)
   }
   if (server === undefined || server.trim() === "") {
-    return Either.left(`"${target}" is a path: give the server with --server URL or PIPE_URL, or a full pipe URL`)
+    return Result.fail(`"${target}" is a path: give the server with --server URL or PIPE_URL, or a full pipe URL`)
   }
-  if (!absoluteUrl.test(server.trim())) return Either.left(`--server "${server}" is not an http(s) URL`)
+  if (!absoluteUrl.test(server.trim())) return Result.fail(`--server "${server}" is not an http(s) URL`)
   return pipeName(target) === ""
-    ? Either.left("the pipe path is empty")
-    : Either.right({ baseUrl: trimBaseUrl(server.trim()), path: target })
+    ? Result.fail("the pipe path is empty")
+    : Result.succeed({ baseUrl: trimBaseUrl(server.trim()), path: target })
 }

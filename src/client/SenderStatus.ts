@@ -1,5 +1,6 @@
 import { Data } from "effect"
-import { WaitTimedOut } from "../schema/PipeApi.js"
+import type { WaitTimedOut } from "../domain/PipeError.js"
+import { waitTimedOut } from "../domain/PipeError.js"
 import { SendFailed } from "./ClientError.js"
 
 /**
@@ -17,25 +18,21 @@ export const SendUpdate = Data.taggedEnum<SendUpdate>()
 /** The last line of a sender's response when every receiver got everything (protocol §3). */
 export const allReceivedMessage = "All receiver(s) received successfully."
 
-/** The line a waiting sender reads when the server's `--wait-timeout` expires (its 200 is already out). */
-const timedOutMessage = "Timed out waiting for the other side."
-
 export type SenderLine =
   | { readonly _tag: "Info"; readonly message: string }
   | { readonly _tag: "Error"; readonly error: SendFailed | WaitTimedOut }
 
 /**
  * Reads one line of the sender's response. An `[ERROR]` line ends the transfer as a failure: the timeout is
- * the same refusal a receiver gets as a 408, so it is the same tagged error; the rest are `SendFailed`.
+ * the same refusal a receiver gets as a 408 (a waiting sender's 200 is already out when it expires), so it is
+ * the same tagged error; the rest are `SendFailed`.
  */
 export const parseSenderLine = (line: string): SenderLine => {
   const text = line.trim()
   if (text.startsWith("[ERROR]")) {
     const message = text.slice("[ERROR]".length).trim()
-    return {
-      _tag: "Error",
-      error: message === timedOutMessage ? new WaitTimedOut({ message }) : new SendFailed({ message })
-    }
+    const timedOut = waitTimedOut()
+    return { _tag: "Error", error: message === timedOut.message ? timedOut : new SendFailed({ message }) }
   }
   return { _tag: "Info", message: text.startsWith("[INFO]") ? text.slice("[INFO]".length).trim() : text }
 }

@@ -152,7 +152,14 @@ export interface View {
 
 export const viewOf = (state: PipeState): View =>
   PipeState.$match(state, {
-    Idle: (): View => ({ state: "idle", sender: false, receivers: 0, expectedReceivers: 0, stats: undefined, done: undefined }),
+    Idle: (): View => ({
+      state: "idle",
+      sender: false,
+      receivers: 0,
+      expectedReceivers: 0,
+      stats: undefined,
+      done: undefined
+    }),
     // A new transfer forming during the last one's retention must not show the last one's numbers.
     Waiting: (s): View => ({
       state: "waiting",
@@ -216,8 +223,7 @@ export const waitingIds = (state: PipeState): ReadonlyArray<number> =>
 
 const stay = (state: PipeState, ...commands: ReadonlyArray<Command>): Step => ({ state, commands })
 
-const refuse = (state: PipeState, id: number, error: PipeError): Step =>
-  stay(state, Command.Reply({ id, error }))
+const refuse = (state: PipeState, id: number, error: PipeError): Step => stay(state, Command.Reply({ id, error }))
 
 /** The previous result a state still holds (it survives a new party gathering, not a new transfer). */
 const lastOf = (state: PipeState): Result | undefined =>

@@ -32,6 +32,8 @@ export type TransferOutcome =
 
 export const completed: TransferOutcome = { ok: true }
 export const failed = (error: string): TransferOutcome => ({ ok: false, error })
+/** A defect ended the transfer: spectators learn that much, the log line holds the rest. */
+export const failedInternally: TransferOutcome = failed("The transfer failed on an internal error.")
 
 /** Why a running transfer is cut from outside: `error` for spectators' `done`, `line` for the sender. */
 export interface TransferAbort {

@@ -1,6 +1,6 @@
+import { Effect } from "effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
-import { Effect } from "effect"
 import { allowedMethods } from "../domain/PipeError.js"
 
 /** `OPTIONS` on any path: the CORS preflight answer (protocol §7). */

@@ -1,4 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
+
+// Not `import … from "node:http"`: an ES import of it evaluates its lazy `WebSocket` exports, which loads
+// Node's bundled undici, web streams, perf_hooks and worker_threads (~12 MB of an idle server's RSS).
+const { createServer } = process.getBuiltinModule("node:http")
 
 /**
  * The Node HTTP server under the platform, set up for a pipe server: hour-long requests, HTTP/1.0 clients

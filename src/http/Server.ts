@@ -50,14 +50,17 @@ export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Ef
       ? String(address)
       : `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`
     yield* Console.log(`pipe listening on ${url}`)
-    // Runs before the platform closes the listener (finalizers run in reverse): the graceful shutdown.
+    // Runs before the platform's own finalizers (finalizers run in reverse): the graceful shutdown.
     yield* Effect.addFinalizer(() => gracefulShutdown(nodeServer, registry, settings))
   }))
-  const upgradesOff = Layer.effectDiscard(Effect.sync(() => withoutUpgrades(nodeServer)))
-  return upgradesOff.pipe(
-    // Built after `serve` has registered the platform's handlers, so that it can take those away.
-    Layer.provide(HttpServer.serve(pipeApp)),
-    Layer.provide(lifecycle),
+  // Built after `serve` has registered the platform's handlers, so that it can take those away.
+  const serving = Layer.effectDiscard(Effect.sync(() => withoutUpgrades(nodeServer))).pipe(
+    Layer.provide(HttpServer.serve(pipeApp))
+  )
+  // Built last, so that its finalizer (the graceful shutdown) runs first: while the platform still serves the
+  // requests in flight, which must be answered (a waiting party's 503, a transfer finishing within the grace).
+  return lifecycle.pipe(
+    Layer.provide(serving),
     Layer.provideMerge(PipeRegistry.layer),
     Layer.provide(TransferRunnerLive),
     Layer.provideMerge(

@@ -32,7 +32,8 @@ const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\
 
 /** At most 255 code points, never half a surrogate pair, no control or bidi character, no path. */
 export const cleanFileName = (name: string): string =>
-  Array.from(name.replace(loneSurrogate, "\ufffd").replace(unsafeInName, "").replace(/["\\/]/g, "_")).slice(0, 255).join("")
+  Array.from(name.replace(loneSurrogate, "\ufffd").replace(unsafeInName, "").replace(/["\\/]/g, "_")).slice(0, 255)
+    .join("")
 
 /** RFC 5987 `attr-char` percent-encoding, from a well-formed string (so it cannot throw). */
 const encode5987 = (text: string): string =>
@@ -66,7 +67,10 @@ const decode5987 = (value: string): string | undefined => {
   const charset = (match[1] ?? "").toLowerCase()
   const encoded = match[2] ?? ""
   if (!/^(?:[^%]|%[0-9A-Fa-f]{2})*$/.test(encoded)) return undefined
-  const bytes = Buffer.from(encoded.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1")
+  const bytes = Buffer.from(
+    encoded.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    "latin1"
+  )
   if (charset === "iso-8859-1") return bytes.toString("latin1")
   if (charset !== "utf-8") return undefined
   try {

@@ -19,7 +19,9 @@ export const safeContentType = (contentType: string | undefined): string => {
   }
   const semicolon = contentType.indexOf(";")
   const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
-  return scriptCapable.test(mediaType) ? `text/plain${semicolon === -1 ? "" : contentType.slice(semicolon)}` : contentType
+  return scriptCapable.test(mediaType)
+    ? `text/plain${semicolon === -1 ? "" : contentType.slice(semicolon)}`
+    : contentType
 }
 
 /** How a receiver asked to get the body: `?download=1`, `?download=0`, `?filename=f`. */

@@ -153,8 +153,11 @@ export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteM
     if (!source.readableEnded) abortSource()
   })
 
-  if (live.size === 0) settle("sinks-aborted")
-  else if (source.destroyed && !source.readableEnded) abortSource()
+  if (live.size === 0) {
+    // Attaching `data` switched the source to flowing: without the pause it would be read and thrown away.
+    source.pause()
+    settle("sinks-aborted")
+  } else if (source.destroyed && !source.readableEnded) abortSource()
   else source.resume()
 
   return {

@@ -1,6 +1,6 @@
+import * as Multipasta from "multipasta"
 import type { IncomingMessage } from "node:http"
 import { Readable } from "node:stream"
-import * as Multipasta from "multipasta"
 import { requestHeaderText } from "./HeaderText.js"
 
 /** What the receivers get: the bytes and the headers that describe them. */
@@ -11,8 +11,7 @@ export interface SenderBody {
   readonly contentLength: number | undefined
 }
 
-export const isMultipart = (req: IncomingMessage) =>
-  /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
+export const isMultipart = (req: IncomingMessage) => /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
 
 /** A multipart body we can parse: its `Content-Type` names a boundary. */
 export const hasBoundary = (req: IncomingMessage) =>

@@ -4,7 +4,7 @@ import { TransferRunner } from "../actors/Party.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { SenderLine } from "../domain/SenderLine.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
-import { completed, failed } from "../domain/TransferStats.js"
+import { completed, failed, failedInternally } from "../domain/TransferStats.js"
 import { injectedFault } from "../FaultInjection.js"
 import type { NodeReceiver } from "./NodeParty.js"
 import { endSender, nodeReceiver, nodeSender, tellSender } from "./NodeParty.js"
@@ -110,13 +110,11 @@ export const runTransfer = (
         yield* Effect.logError("transfer defect").pipe(
           Effect.annotateLogs({ path: name, cause: Cause.pretty(exit.cause) })
         )
-        return failed("The transfer failed on an internal error.")
+        return failedInternally
       })
     ),
     // Interrupted (the path's actor went away) at any step, even before the relay started.
-    Effect.onInterrupt(() =>
-      Effect.andThen(Effect.sync(breakReceivers), endSenderSafely(SenderLine.shuttingDown))
-    )
+    Effect.onInterrupt(() => Effect.andThen(Effect.sync(breakReceivers), endSenderSafely(SenderLine.shuttingDown)))
   )
 }
 

@@ -4,10 +4,10 @@
 // The bar: no silent truncation — a receiver that exits 0 has every byte with the right sha256, a receiver of a
 // broken transfer exits 18/56 — every spectator sees `done` with the right `ok`, and afterwards nothing is left.
 import { describe, expect, it } from "vitest"
-import { TRUNCATED, type CurlResult } from "../support/curl.js"
+import { type CurlResult, TRUNCATED } from "../support/curl.js"
 import { PrngSource } from "../support/data.js"
-import { Random, pool, prngPrefixSha256, suiteSeed } from "../support/hardening-random.js"
 import { sampleValue, scrapeMetrics } from "../support/hardening-prom.js"
+import { pool, prngPrefixSha256, Random, suiteSeed } from "../support/hardening-random.js"
 import { watchPath } from "../support/hardening-sse.js"
 import { healthz, pipePath, uniqueName, waitForReceivers } from "../support/pipe.js"
 import { useServer } from "../support/server.js"
@@ -67,14 +67,24 @@ const judgeReceiver = (plan: Plan, label: string, got: CurlResult, fullSha: stri
   const v: Array<string> = []
   if (got.code === 0) {
     if (got.bytes !== plan.size || got.sha256 !== fullSha) {
-      v.push(`${label}: SILENT TRUNCATION — exit 0 with ${got.bytes} of ${plan.size} bytes (sha ok: ${got.sha256 === fullSha})`)
+      v.push(
+        `${label}: SILENT TRUNCATION — exit 0 with ${got.bytes} of ${plan.size} bytes (sha ok: ${
+          got.sha256 === fullSha
+        })`
+      )
     }
     return v
   }
   if (!(TRUNCATED as ReadonlyArray<number | null>).includes(got.code)) {
-    v.push(`${label}: exit ${got.code} (signal ${got.signal}), expected 18 or 56; stderr ${JSON.stringify(got.stderr.trim())}`)
+    v.push(
+      `${label}: exit ${got.code} (signal ${got.signal}), expected 18 or 56; stderr ${
+        JSON.stringify(got.stderr.trim())
+      }`
+    )
   }
-  if (got.sha256 !== prngPrefixSha256(plan.dataSeed, got.bytes)) v.push(`${label}: the ${got.bytes} bytes received are not the sender's prefix`)
+  if (got.sha256 !== prngPrefixSha256(plan.dataSeed, got.bytes)) {
+    v.push(`${label}: the ${got.bytes} bytes received are not the sender's prefix`)
+  }
   return v
 }
 
@@ -84,8 +94,13 @@ const runPlan = async (plan: Plan): Promise<Outcome> => {
   const target = plan.n === 1 ? path : `${path}?n=${plan.n}`
   const spectator = await watchPath(server(), path)
   const receivers = Array.from({ length: plan.n }, () => curlReceiver(server(), target))
-  const source = new PrngSource(plan.dataSeed, { size: plan.size, holdAt: plan.mode === "flowing" ? Infinity : plan.killAt })
-  const lengthArgs = plan.mode === "held-length" ? ["-H", "Transfer-Encoding:", "-H", `Content-Length: ${plan.size}`, "-H", "Expect:"] : []
+  const source = new PrngSource(plan.dataSeed, {
+    size: plan.size,
+    holdAt: plan.mode === "flowing" ? Infinity : plan.killAt
+  })
+  const lengthArgs = plan.mode === "held-length"
+    ? ["-H", "Transfer-Encoding:", "-H", `Content-Length: ${plan.size}`, "-H", "Expect:"]
+    : []
   let sender: ReturnType<typeof curlSender> | undefined
   let codes: Array<number | null> = []
   let doneOk: boolean | undefined
@@ -103,15 +118,23 @@ const runPlan = async (plan: Plan): Promise<Outcome> => {
       got.forEach((r, i) => v.push(...judgeReceiver(plan, `${plan.id} receiver ${i}`, r, undefined)))
       if (plan.mode !== "flowing") {
         got.forEach((r, i) => {
-          if (r.bytes !== plan.killAt) v.push(`${plan.id} receiver ${i}: ${r.bytes} bytes, the sender had sent exactly ${plan.killAt}`)
+          if (r.bytes !== plan.killAt) {
+            v.push(`${plan.id} receiver ${i}: ${r.bytes} bytes, the sender had sent exactly ${plan.killAt}`)
+          }
         })
       }
       const done = await within(spectator.done, 15_000, `${plan.id}: done`)
       doneOk = done.ok
-      if (done.ok || done.error === null) v.push(`${plan.id}: spectator saw done ${JSON.stringify(done)}, expected ok:false with an error`)
+      if (done.ok || done.error === null) {
+        v.push(`${plan.id}: spectator saw done ${JSON.stringify(done)}, expected ok:false with an error`)
+      }
       const most = Math.max(...got.map((r) => r.bytes))
       if (plan.mode === "flowing" ? done.bytes < most : done.bytes !== plan.killAt) {
-        v.push(`${plan.id}: done.bytes ${done.bytes}, receivers got up to ${most} (sent ${plan.mode === "flowing" ? "≥" : ""}${plan.killAt})`)
+        v.push(
+          `${plan.id}: done.bytes ${done.bytes}, receivers got up to ${most} (sent ${
+            plan.mode === "flowing" ? "≥" : ""
+          }${plan.killAt})`
+        )
       }
       await sender.result
     } else {
@@ -128,8 +151,13 @@ const runPlan = async (plan: Plan): Promise<Outcome> => {
         }
         source.release()
         const sent = await within(sender.result, 15_000, `${plan.id}: sender exit`)
-        if (!/\[ERROR\] All receiver\(s\) aborted halfway\.\n$/.test(sent.stdoutText) || sent.stdoutText.includes("Sent successfully")) {
-          v.push(`${plan.id}: sender read ${JSON.stringify(sent.stdoutText)}, expected to end with the all-aborted line`)
+        if (
+          !/\[ERROR\] All receiver\(s\) aborted halfway\.\n$/.test(sent.stdoutText) ||
+          sent.stdoutText.includes("Sent successfully")
+        ) {
+          v.push(
+            `${plan.id}: sender read ${JSON.stringify(sent.stdoutText)}, expected to end with the all-aborted line`
+          )
         }
       } else {
         source.release()
@@ -138,16 +166,27 @@ const runPlan = async (plan: Plan): Promise<Outcome> => {
         const fullSha = source.digest.hex()
         got.forEach((r, i) => {
           v.push(...judgeReceiver(plan, `${plan.id} survivor ${i}`, r, fullSha))
-          if (r.code !== 0) v.push(`${plan.id} survivor ${i}: exit ${r.code}, a surviving receiver of n=${plan.n} must get everything`)
+          if (r.code !== 0) {
+            v.push(`${plan.id} survivor ${i}: exit ${r.code}, a surviving receiver of n=${plan.n} must get everything`)
+          }
         })
         const sent = await within(sender.result, 30_000, `${plan.id}: sender exit`)
         const aborted = sent.stdoutText.split("[INFO] A receiver aborted.\n").length - 1
-        if (sent.code !== 0 || aborted !== plan.kills || !sent.stdoutText.endsWith("[INFO] All receiver(s) received successfully.\n")) {
-          v.push(`${plan.id}: sender exit ${sent.code}, ${aborted} abort line(s) for ${plan.kills} killed, read ${JSON.stringify(sent.stdoutText)}`)
+        if (
+          sent.code !== 0 || aborted !== plan.kills ||
+          !sent.stdoutText.endsWith("[INFO] All receiver(s) received successfully.\n")
+        ) {
+          v.push(
+            `${plan.id}: sender exit ${sent.code}, ${aborted} abort line(s) for ${plan.kills} killed, read ${
+              JSON.stringify(sent.stdoutText)
+            }`
+          )
         }
         const done = await within(spectator.done, 15_000, `${plan.id}: done`)
         doneOk = done.ok
-        if (!done.ok || done.bytes !== plan.size) v.push(`${plan.id}: spectator saw done ${JSON.stringify(done)}, expected ok:true with ${plan.size} bytes`)
+        if (!done.ok || done.bytes !== plan.size) {
+          v.push(`${plan.id}: spectator saw done ${JSON.stringify(done)}, expected ok:true with ${plan.size} bytes`)
+        }
       }
     }
   } catch (error) {
@@ -165,10 +204,19 @@ const summarise = (label: string, outcomes: ReadonlyArray<Outcome>): void => {
   const count = (p: (o: Outcome) => boolean) => outcomes.filter(p).length
   const codes = outcomes.flatMap((o) => o.codes)
   console.log(
-    `[faults] ${label}: ${outcomes.length} kills; n=1 ${count((o) => o.plan.n === 1)}, n=3 ${count((o) => o.plan.n === 3)}; ` +
-      `modes ${["held-chunked", "held-length", "flowing"].map((m) => `${m} ${count((o) => o.plan.mode === m)}`).join(", ")}; ` +
+    `[faults] ${label}: ${outcomes.length} kills; n=1 ${count((o) => o.plan.n === 1)}, n=3 ${
+      count((o) => o.plan.n === 3)
+    }; ` +
+      `modes ${
+        ["held-chunked", "held-length", "flowing"].map((m) => `${m} ${count((o) => o.plan.mode === m)}`).join(", ")
+      }; ` +
       `done ok:false ${count((o) => o.doneOk === false)}, ok:true ${count((o) => o.doneOk === true)}; ` +
-      `receiver exits ${JSON.stringify(Object.fromEntries([...new Set(codes)].map((c) => [String(c), codes.filter((x) => x === c).length])))}; ` +
+      `receiver exits ${
+        JSON.stringify(Object.fromEntries([...new Set(codes)].map((c) => [
+          String(c),
+          codes.filter((x) => x === c).length
+        ])))
+      }; ` +
       `violations ${outcomes.reduce((sum, o) => sum + o.violations.length, 0)}`
   )
 }
@@ -187,14 +235,18 @@ const expectAllReleased = async (): Promise<void> => {
 }
 
 describe("fault matrix: parties killed mid-stream, 10 transfers at a time", () => {
-  it.each(["sender", "receiver"] as const)(`${KILLS_PER_SIDE} %s kills: no silent truncation, every done right, nothing left`, async (victim) => {
-    const random = new Random(`${seed}/${victim}`)
-    const plans = Array.from({ length: KILLS_PER_SIDE }, (_, i) => planFor(random, victim, i))
-    const started = performance.now()
-    const outcomes = await pool(plans.length, AT_ONCE, (i) => runPlan(plans[i] as Plan))
-    summarise(`${victim} kills in ${((performance.now() - started) / 1000).toFixed(1)} s`, outcomes)
-    expect(outcomes.flatMap((o) => o.violations)).toEqual([])
-    expect(outcomes.filter((o) => o.doneOk !== undefined)).toHaveLength(KILLS_PER_SIDE)
-    await expectAllReleased()
-  }, 150_000)
+  it.each(["sender", "receiver"] as const)(
+    `${KILLS_PER_SIDE} %s kills: no silent truncation, every done right, nothing left`,
+    async (victim) => {
+      const random = new Random(`${seed}/${victim}`)
+      const plans = Array.from({ length: KILLS_PER_SIDE }, (_, i) => planFor(random, victim, i))
+      const started = performance.now()
+      const outcomes = await pool(plans.length, AT_ONCE, (i) => runPlan(plans[i] as Plan))
+      summarise(`${victim} kills in ${((performance.now() - started) / 1000).toFixed(1)} s`, outcomes)
+      expect(outcomes.flatMap((o) => o.violations)).toEqual([])
+      expect(outcomes.filter((o) => o.doneOk !== undefined)).toHaveLength(KILLS_PER_SIDE)
+      await expectAllReleased()
+    },
+    150_000
+  )
 })

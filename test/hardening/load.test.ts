@@ -10,7 +10,7 @@ import type { CurlProcess } from "../support/curl.js"
 import { PrngSource } from "../support/data.js"
 import { sampleValue, scrapeMetrics } from "../support/hardening-prom.js"
 import { pool, suiteSeed } from "../support/hardening-random.js"
-import { watchPath, type Spectator } from "../support/hardening-sse.js"
+import { type Spectator, watchPath } from "../support/hardening-sse.js"
 import { BodyReader, openRequest } from "../support/http.js"
 import { healthz, pipePath, uniqueName } from "../support/pipe.js"
 import { peakRssBytes } from "../support/proc.js"
@@ -135,25 +135,40 @@ describe("load: 100 concurrent 10 MB transfers, 5 spectators each", () => {
       "every spectator's done"
     )
     console.log(
-      `[load] ${TRANSFERS} × ${SIZE / 1e6} MB with ${SPECTATORS_EACH} spectators each: peak ${peak} concurrent transfers, ` +
-        `${((TRANSFERS * (SIZE - HOLD_AT)) / 1e6 / seconds).toFixed(0)} MB/s aggregate after release (${seconds.toFixed(1)} s), ` +
-        `${((performance.now() - started) / 1000).toFixed(1)} s from the first receiver; server peak RSS ${(peakRssBytes(server().pid) / 2 ** 20).toFixed(0)} MiB`
+      `[load] ${TRANSFERS} × ${
+        SIZE / 1e6
+      } MB with ${SPECTATORS_EACH} spectators each: peak ${peak} concurrent transfers, ` +
+        `${((TRANSFERS * (SIZE - HOLD_AT)) / 1e6 / seconds).toFixed(0)} MB/s aggregate after release (${
+          seconds.toFixed(1)
+        } s), ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s from the first receiver; server peak RSS ${
+          (peakRssBytes(server().pid) / 2 ** 20).toFixed(0)
+        } MiB`
     )
 
     const broken = results.flatMap(({ lane, received, sent }) => {
       const wrong: Array<string> = []
       if (received?.bytes !== SIZE || received.sha256 !== lane.source.digest.hex()) {
-        wrong.push(`${lane.path}: received ${received?.bytes} bytes, sha256 ${received?.sha256 === lane.source.digest.hex() ? "equal" : "DIFFERENT"}`)
+        wrong.push(
+          `${lane.path}: received ${received?.bytes} bytes, sha256 ${
+            received?.sha256 === lane.source.digest.hex() ? "equal" : "DIFFERENT"
+          }`
+        )
       }
-      if (!sent?.endsWith("[INFO] All receiver(s) received successfully.\n")) wrong.push(`${lane.path}: sender read ${JSON.stringify(sent)}`)
+      if (!sent?.endsWith("[INFO] All receiver(s) received successfully.\n")) {
+        wrong.push(`${lane.path}: sender read ${JSON.stringify(sent)}`)
+      }
       return wrong
     })
     expect(broken).toEqual([])
     const wrongDone = dones.flatMap(({ lane, done }) =>
-      done.ok && done.bytes === SIZE && done.error === null ? [] : [`${lane.path}: ${JSON.stringify(done)}`])
+      done.ok && done.bytes === SIZE && done.error === null ? [] : [`${lane.path}: ${JSON.stringify(done)}`]
+    )
     expect(wrongDone).toEqual([])
     // Each path's five spectators saw the same transfer.
-    for (const lane of lanes) expect(new Set(dones.filter((d) => d.lane === lane).map((d) => d.done.transferId)).size).toBe(1)
+    for (const lane of lanes) {
+      expect(new Set(dones.filter((d) => d.lane === lane).map((d) => d.done.transferId)).size).toBe(1)
+    }
 
     for (const s of spectators) s.close()
     await waitFor(async () => (await healthz(server())).spectators === 0, { what: "every spectator released" })

@@ -9,7 +9,7 @@ import { PrngSource } from "../support/data.js"
 import { watchPath } from "../support/hardening-sse.js"
 import { BodyReader, openRequest } from "../support/http.js"
 import { pipePath, uniqueName, waitForProbe, waitForReceivers } from "../support/pipe.js"
-import { startServer, type ServerHandle } from "../support/server.js"
+import { type ServerHandle, startServer } from "../support/server.js"
 import { curlReceiver, curlSender } from "../support/transfer.js"
 import { waitFor, within } from "../support/wait.js"
 
@@ -38,57 +38,66 @@ const listenerClosed = (server: ServerHandle): Promise<boolean> =>
   )
 
 describe("SIGTERM", () => {
-  it("with --shutdown-grace 1s: a stuck transfer is aborted visibly after the grace, a waiting receiver gets 503, exit 0", async () => {
-    const server = await start(["--retention", "0s", "--shutdown-grace", "1s"])
-    const path = pipePath(uniqueName("shutdown"))
-    const spectator = await watchPath(server, path)
-    await spectator.firstState
-    const receiver = curlReceiver(server, path)
-    await waitForReceivers(server, path, 1)
-    // The sender in this process: it sends one chunk and then nothing, so the transfer cannot finish by itself.
-    const { req, response } = openRequest(server.url, path, { method: "PUT" })
-    req.flushHeaders()
-    const senderRes = await within(response, 5_000, "sender head")
-    const senderLines = new BodyReader(senderRes)
-    req.write(Buffer.alloc(256 * 1024, 7))
-    await receiver.waitForBytes(256 * 1024)
-    await waitForProbe(server, path, (p) => p.state === "streaming", "streaming")
+  it(
+    "with --shutdown-grace 1s: a stuck transfer is aborted visibly after the grace, a waiting receiver gets 503, exit 0",
+    async () => {
+      const server = await start(["--retention", "0s", "--shutdown-grace", "1s"])
+      const path = pipePath(uniqueName("shutdown"))
+      const spectator = await watchPath(server, path)
+      await spectator.firstState
+      const receiver = curlReceiver(server, path)
+      await waitForReceivers(server, path, 1)
+      // The sender in this process: it sends one chunk and then nothing, so the transfer cannot finish by itself.
+      const { req, response } = openRequest(server.url, path, { method: "PUT" })
+      req.flushHeaders()
+      const senderRes = await within(response, 5_000, "sender head")
+      const senderLines = new BodyReader(senderRes)
+      req.write(Buffer.alloc(256 * 1024, 7))
+      await receiver.waitForBytes(256 * 1024)
+      await waitForProbe(server, path, (p) => p.state === "streaming", "streaming")
 
-    // A receiver waiting on another path.
-    const otherPath = pipePath(uniqueName("shutdown-waiting"))
-    const waiting = openRequest(server.url, otherPath)
-    waiting.req.end()
-    await waitForReceivers(server, otherPath, 1)
+      // A receiver waiting on another path.
+      const otherPath = pipePath(uniqueName("shutdown-waiting"))
+      const waiting = openRequest(server.url, otherPath)
+      waiting.req.end()
+      await waitForReceivers(server, otherPath, 1)
 
-    const signalled = performance.now()
-    server.kill("SIGTERM")
-    await listenerClosed(server)
+      const signalled = performance.now()
+      server.kill("SIGTERM")
+      await listenerClosed(server)
 
-    const waitingRes = await within(waiting.response, 5_000, "the waiting receiver's answer")
-    const waitingBody = (await new BodyReader(waitingRes).complete).toString("utf8")
-    expect({ status: waitingRes.statusCode, body: waitingBody }).toEqual({ status: 503, body: "[ERROR] The server is shutting down.\n" })
+      const waitingRes = await within(waiting.response, 5_000, "the waiting receiver's answer")
+      const waitingBody = (await new BodyReader(waitingRes).complete).toString("utf8")
+      expect({ status: waitingRes.statusCode, body: waitingBody }).toEqual({
+        status: 503,
+        body: "[ERROR] The server is shutting down.\n"
+      })
 
-    const done = await within(spectator.done, 5_000, "the spectator's done")
-    const doneAfter = (performance.now() - signalled) / 1000
-    expect(done).toMatchObject({ ok: false, bytes: 256 * 1024 })
-    expect(done.error).toMatch(/shutting down/i)
-    expect(doneAfter, "the transfer was given its grace before being aborted").toBeGreaterThanOrEqual(0.9)
-    expect(await within(spectator.ended, 5_000, "the spectator's stream end")).toBe("end")
+      const done = await within(spectator.done, 5_000, "the spectator's done")
+      const doneAfter = (performance.now() - signalled) / 1000
+      expect(done).toMatchObject({ ok: false, bytes: 256 * 1024 })
+      expect(done.error).toMatch(/shutting down/i)
+      expect(doneAfter, "the transfer was given its grace before being aborted").toBeGreaterThanOrEqual(0.9)
+      expect(await within(spectator.ended, 5_000, "the spectator's stream end")).toBe("end")
 
-    const got = await within(receiver.result, 5_000, "the receiver's exit")
-    expect(TRUNCATED).toContain(got.code)
-    expect(got.bytes).toBe(256 * 1024)
+      const got = await within(receiver.result, 5_000, "the receiver's exit")
+      expect(TRUNCATED).toContain(got.code)
+      expect(got.bytes).toBe(256 * 1024)
 
-    await senderLines.complete.catch(() => {}) // how the socket closes after the last line is not the point
-    expect(senderLines.text()).toMatch(/\[ERROR\] The server is shutting down\.\n$/)
-    expect(senderLines.text()).not.toContain("Sent successfully")
+      await senderLines.complete.catch(() => {}) // how the socket closes after the last line is not the point
+      expect(senderLines.text()).toMatch(/\[ERROR\] The server is shutting down\.\n$/)
+      expect(senderLines.text()).not.toContain("Sent successfully")
 
-    const exit = await within(server.exited, 6_000, "exit within grace + 5 s")
-    const exitAfter = (performance.now() - signalled) / 1000
-    console.log(`[shutdown] grace 1s: spectator done after ${doneAfter.toFixed(2)} s, exit after ${exitAfter.toFixed(2)} s`)
-    expect(exit).toEqual({ code: 0, signal: null })
-    expect(exitAfter).toBeLessThan(6)
-  }, 30_000)
+      const exit = await within(server.exited, 6_000, "exit within grace + 5 s")
+      const exitAfter = (performance.now() - signalled) / 1000
+      console.log(
+        `[shutdown] grace 1s: spectator done after ${doneAfter.toFixed(2)} s, exit after ${exitAfter.toFixed(2)} s`
+      )
+      expect(exit).toEqual({ code: 0, signal: null })
+      expect(exitAfter).toBeLessThan(6)
+    },
+    30_000
+  )
 
   it("a transfer that finishes within the grace completes intact, then the server exits 0", async () => {
     const server = await start(["--retention", "0s", "--shutdown-grace", "10s"])
@@ -121,7 +130,9 @@ describe("SIGTERM", () => {
     // Nothing left to wait for: the server exits well before the 10 s grace is over.
     const exit = await within(server.exited, 5_000, "exit after the last transfer")
     console.log(
-      `[shutdown] grace 10s: transfer finished ${((finished - signalled) / 1000).toFixed(2)} s after SIGTERM, exit after ${((performance.now() - signalled) / 1000).toFixed(2)} s`
+      `[shutdown] grace 10s: transfer finished ${
+        ((finished - signalled) / 1000).toFixed(2)
+      } s after SIGTERM, exit after ${((performance.now() - signalled) / 1000).toFixed(2)} s`
     )
     expect(exit).toEqual({ code: 0, signal: null })
   }, 30_000)

@@ -6,8 +6,8 @@
 // close-delimited (no chunked framing), and a broken one is reset. (A client that half-closes is taken as
 // gone, as by piping-server: a killed client's FIN must free its slot.)
 import { describe, expect, it } from "vitest"
-import { header, spawnCurl, type CurlProcess, type CurlResult } from "../support/curl.js"
-import { PrngSource, prngBytes } from "../support/data.js"
+import { type CurlProcess, type CurlResult, header, spawnCurl } from "../support/curl.js"
+import { prngBytes, PrngSource } from "../support/data.js"
 import { sha256 } from "../support/hash.js"
 import { pipePath, snapshot, uniqueName, waitForProbe, waitForReceivers } from "../support/pipe.js"
 import { headValue, RawClient, rawRequest, showBytes } from "../support/robustness-raw.js"
@@ -23,7 +23,10 @@ const VERSION = /@@http_version=(\S+)/
 
 /** `curl --http1.0 …`, with the response's HTTP version written to stderr (`%{http_version}`: "1.0"). */
 const curl10 = (args: ReadonlyArray<string>, stdin?: Buffer | string): CurlProcess =>
-  spawnCurl(["--http1.0", "-w", "%{stderr}@@http_version=%{http_version}\\n", ...args], stdin === undefined ? {} : { stdin })
+  spawnCurl(
+    ["--http1.0", "-w", "%{stderr}@@http_version=%{http_version}\\n", ...args],
+    stdin === undefined ? {} : { stdin }
+  )
 
 /** curl writes `%{http_version}` "1" for an HTTP/1.0 response (tool_writeout.c), "1.1" for 1.1. */
 const versionOf = (result: CurlResult): string | undefined => {
@@ -55,22 +58,33 @@ const expectSenderLines = (text: string, receiverFirst: boolean): void => {
   let at = 0
   for (const line of lines) {
     const found = text.indexOf(line, at)
-    expect(found, `${JSON.stringify(line)} (in order) in the sender's response ${JSON.stringify(text)}`).toBeGreaterThanOrEqual(0)
+    expect(found, `${JSON.stringify(line)} (in order) in the sender's response ${JSON.stringify(text)}`)
+      .toBeGreaterThanOrEqual(0)
     at = found + line.length
   }
 }
 
 /** A whole 1.0 sender answer read with curl: HTTP/1.0 200, read to EOF, Content-Length = the bytes read. */
 const expectWholeSenderAnswer = (sent: CurlResult, receiverFirst: boolean): void => {
-  expect({ code: sent.code, version: versionOf(sent), status: sent.head?.status }).toEqual({ code: 0, version: "1.0", status: 200 })
-  expect(header(sent.head, "content-length"), "the held 1.0 sender answer carries Content-Length").toBe(String(sent.bytes))
+  expect({ code: sent.code, version: versionOf(sent), status: sent.head?.status }).toEqual({
+    code: 0,
+    version: "1.0",
+    status: 200
+  })
+  expect(header(sent.head, "content-length"), "the held 1.0 sender answer carries Content-Length").toBe(
+    String(sent.bytes)
+  )
   expect(header(sent.head, "transfer-encoding")).toBeUndefined()
   expectSenderLines(sent.stdoutText, receiverFirst)
 }
 
 /** A 1.0 receiver read with curl: HTTP/1.0 200, the sender's Content-Type, X-Robots-Tag: none, the exact body. */
 const expectReceived = (got: CurlResult, body: string | Buffer): void => {
-  expect({ code: got.code, version: versionOf(got), status: got.head?.status }).toEqual({ code: 0, version: "1.0", status: 200 })
+  expect({ code: got.code, version: versionOf(got), status: got.head?.status }).toEqual({
+    code: 0,
+    version: "1.0",
+    status: 200
+  })
   expect(header(got.head, "content-type"), "content_type_forwarding").toBe("text/plain")
   expect(header(got.head, "x-robots-tag"), "x_robots_tag_none").toBe("none")
   expect(header(got.head, "content-length")).toBe(String(Buffer.byteLength(body)))
@@ -78,10 +92,19 @@ const expectReceived = (got: CurlResult, body: string | Buffer): void => {
 }
 
 /** A raw HTTP/1.0 request. */
-const raw10 = (method: string, path: string, headers: ReadonlyArray<readonly [string, string]> = [], body?: Buffer): Buffer =>
+const raw10 = (
+  method: string,
+  path: string,
+  headers: ReadonlyArray<readonly [string, string]> = [],
+  body?: Buffer
+): Buffer =>
   rawRequest(
     `${method} ${path} HTTP/1.0`,
-    [["Host", `127.0.0.1:${server().port}`], ...headers, ...(body === undefined ? [] : [["Content-Length", String(body.length)] as const])],
+    [
+      ["Host", `127.0.0.1:${server().port}`],
+      ...headers,
+      ...(body === undefined ? [] : [["Content-Length", String(body.length)] as const])
+    ],
     body
   )
 
@@ -129,7 +152,10 @@ describe("HTTP/1.0: piping-server-check's checks over --http1.0", () => {
     cancelled.kill("SIGKILL")
     await cancelled.result
     // piping-server-check posts again after 1 s: by then the server must have let the cancelled one go.
-    await waitFor(async () => !(await snapshot(server(), path)).sender, { what: "the cancelled sender gone", timeoutMs: 1_000 })
+    await waitFor(async () => !(await snapshot(server(), path)).sender, {
+      what: "the cancelled sender gone",
+      timeoutMs: 1_000
+    })
     const sender = sender10("POST", path)
     await waitForSender(path)
     expectReceived(await receiver10(path).result, MESSAGE)
@@ -143,7 +169,13 @@ describe("HTTP/1.0: piping-server-check's checks over --http1.0", () => {
     await waitForReceivers(server(), path, 1)
     cancelled.kill("SIGKILL")
     await cancelled.result
-    await waitForProbe(server(), path, (p) => p.receivers?.startsWith("0/") === true || p.state === "idle", "the cancelled receiver gone", 1_000)
+    await waitForProbe(
+      server(),
+      path,
+      (p) => p.receivers?.startsWith("0/") === true || p.state === "idle",
+      "the cancelled receiver gone",
+      1_000
+    )
     const receiver = receiver10(path)
     await waitForReceivers(server(), path, 1)
     const sender = sender10("POST", path)
@@ -161,7 +193,11 @@ describe("HTTP/1.0: piping-server-check's checks over --http1.0", () => {
     for (const { body, receiver, sender } of pairs) {
       const [got, sent] = await Promise.all([receiver.result, sender.result])
       expectReceived(got, body)
-      expect({ code: sent.code, version: versionOf(sent), status: sent.head?.status }).toEqual({ code: 0, version: "1.0", status: 200 })
+      expect({ code: sent.code, version: versionOf(sent), status: sent.head?.status }).toEqual({
+        code: 0,
+        version: "1.0",
+        status: 200
+      })
       expect(sent.stdoutText).toContain("[INFO] All receiver(s) received successfully.\n")
       expect(header(sent.head, "content-length")).toBe(String(sent.bytes))
     }
@@ -195,7 +231,8 @@ describe("HTTP/1.0 on raw sockets", () => {
       new RawClient(server().port, raw10("HEAD", path))
     ]
     for (const client of [receiver, sender, ...others]) {
-      expect(await client.until(() => client.complete(client === others[3]) || client.isClosed, STEP_MS), "an answer").toBe(true)
+      expect(await client.until(() => client.complete(client === others[3]) || client.isClosed, STEP_MS), "an answer")
+        .toBe(true)
       expect(client.head()?.statusLine, `status line of ${showBytes(client.data, 120)}`).toMatch(/^HTTP\/1\.0 \d{3} /)
     }
     expect(receiver.body()?.body.toString()).toBe(MESSAGE)
@@ -204,7 +241,6 @@ describe("HTTP/1.0 on raw sockets", () => {
     expectSenderLines(sender.text(), false)
     await expectNothingLeft(server())
   })
-
 
   it("a 1.0 receiver of a chunked sender gets the body close-delimited (no chunked framing): exact bytes, then a clean close", async () => {
     const path = pipePath(uniqueName("h10-close-delimited"))
@@ -238,7 +274,8 @@ describe("HTTP/1.0 on raw sockets", () => {
     sender.kill("SIGKILL")
     const got = await receiver.result
     expect(versionOf(got)).toBe("1.0")
-    expect(got.code, `curl --http1.0 must see the break (exit ${got.code}, ${got.bytes} bytes): ${got.stderr}`).not.toBe(0)
+    expect(got.code, `curl --http1.0 must see the break (exit ${got.code}, ${got.bytes} bytes): ${got.stderr}`).not
+      .toBe(0)
     expect(got.bytes).toBeLessThan(10_000_000)
     await expectNothingLeft(server())
   })

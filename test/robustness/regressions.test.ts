@@ -14,16 +14,16 @@ import { expectTransferWorks, healthz, pipePath, uniqueName } from "../support/p
 import { headValues, type RawHead } from "../support/robustness-raw.js"
 import {
   destroyRawClients,
-  expectServerAlive,
   expectPrintableHead,
+  expectServerAlive,
+  type HeaderList,
   multipartBody,
   rawHeaderValue,
+  type RawOutcome,
   rawReceiver,
   rawTransfer,
   settle,
-  utf8,
-  type HeaderList,
-  type RawOutcome
+  utf8
 } from "../support/robustness-regress.js"
 import { useServer } from "../support/server.js"
 import { expectNothingLeft } from "../support/transfer.js"
@@ -37,7 +37,8 @@ const BOUNDARY = "XXrobustXX"
 const multipartHeaders: HeaderList = [["Content-Type", `multipart/form-data; boundary=${BOUNDARY}`]]
 
 /** A one-part multipart body whose part has these header lines (bytes as given). */
-const onePart = (headers: ReadonlyArray<Buffer | string>, content: Buffer): Buffer => multipartBody(BOUNDARY, [{ headers, content }])
+const onePart = (headers: ReadonlyArray<Buffer | string>, content: Buffer): Buffer =>
+  multipartBody(BOUNDARY, [{ headers, content }])
 
 /** RFC 5987 percent-encoding of a name made of letters, digits and `.` only (so encodeURIComponent is exact). */
 const pct = (name: string): string => encodeURIComponent(name)
@@ -45,7 +46,10 @@ const pct = (name: string): string => encodeURIComponent(name)
 /** A receiver that got everything: 200, complete, the exact bytes, a printable and sandboxed head. */
 const expectDelivered = (outcome: RawOutcome | undefined, content: Buffer, label: string): RawHead | undefined => {
   expect(outcome?.head?.status, `${label}: status`).toBe(200)
-  expect({ complete: outcome?.complete, bytes: outcome?.body.length, exact: outcome?.body.equals(content) }, `${label}: body`).toEqual({
+  expect(
+    { complete: outcome?.complete, bytes: outcome?.body.length, exact: outcome?.body.equals(content) },
+    `${label}: body`
+  ).toEqual({
     complete: true,
     bytes: content.length,
     exact: true
@@ -67,7 +71,10 @@ describe("multipart part headers that used to throw or leak", () => {
   it("filename*=UTF-8''%ZZ (malformed): the server lives and the receiver gets the part's exact bytes", async () => {
     const path = pipePath(uniqueName("pct-zz"))
     const content = prngBytes(path, 20_000)
-    const body = onePart([`Content-Disposition: form-data; name="f"; filename*=UTF-8''%ZZ`, "Content-Type: text/plain"], content)
+    const body = onePart(
+      [`Content-Disposition: form-data; name="f"; filename*=UTF-8''%ZZ`, "Content-Type: text/plain"],
+      content
+    )
     const result = await rawTransfer(server(), path, { body, headers: multipartHeaders })
     const head = expectDelivered(result.receivers[0], content, "receiver")
     expect(rawHeaderValue(head, "content-type")).toBe("text/plain")
@@ -82,7 +89,7 @@ describe("multipart part headers that used to throw or leak", () => {
     const body = onePart([`Content-Disposition: form-data; name="f"; filename="r.txt"; filename*=UTF-8''%ZZ`], content)
     const result = await rawTransfer(server(), path, { body, headers: multipartHeaders })
     const head = expectDelivered(result.receivers[0], content, "receiver")
-    expect(disposition(head)).toContain('filename="r.txt"')
+    expect(disposition(head)).toContain("filename=\"r.txt\"")
     expect(disposition(head)).not.toContain("%ZZ")
     await expectAliveAndClean()
   })
@@ -91,27 +98,33 @@ describe("multipart part headers that used to throw or leak", () => {
     ["Chinese", "报告.txt", "%E6%8A%A5%E5%91%8A.txt"],
     ["emoji", "😀.txt", "%F0%9F%98%80.txt"],
     ["Cyrillic", "отчёт.txt", pct("отчёт.txt")]
-  ])("curl -F with a %s file name: the transfer completes, filename* is RFC 5987 UTF-8, the head printable ASCII", async (_, name, encoded) => {
-    const path = pipePath(uniqueName("curl-f"))
-    const content = prngBytes(path, 30_000)
-    const file = artifactPath("robustness-upload", "bin")
-    writeFileSync(file, content)
-    const receiver = await rawReceiver(server(), path)
-    const sender = spawnCurl(["-F", `f=@${file};filename=${name}`, `${server().url}${path}`])
-    const got = await settle(receiver)
-    const sent = await within(sender.result, 10_000, "the curl sender's exit")
-    const head = expectDelivered(got, content, "receiver")
-    expect(disposition(head)).toContain(`filename*=UTF-8''${encoded}`)
-    expect(disposition(head), "an ASCII fallback filename next to filename*").toMatch(/filename="[\x20-\x7e]*\.txt"/)
-    expect(sent.code).toBe(0)
-    expect(sent.stdoutText).toMatch(/\[INFO\] All receiver\(s\) received successfully\.\n$/)
-    await expectAliveAndClean()
-  })
+  ])(
+    "curl -F with a %s file name: the transfer completes, filename* is RFC 5987 UTF-8, the head printable ASCII",
+    async (_, name, encoded) => {
+      const path = pipePath(uniqueName("curl-f"))
+      const content = prngBytes(path, 30_000)
+      const file = artifactPath("robustness-upload", "bin")
+      writeFileSync(file, content)
+      const receiver = await rawReceiver(server(), path)
+      const sender = spawnCurl(["-F", `f=@${file};filename=${name}`, `${server().url}${path}`])
+      const got = await settle(receiver)
+      const sent = await within(sender.result, 10_000, "the curl sender's exit")
+      const head = expectDelivered(got, content, "receiver")
+      expect(disposition(head)).toContain(`filename*=UTF-8''${encoded}`)
+      expect(disposition(head), "an ASCII fallback filename next to filename*").toMatch(/filename="[\x20-\x7e]*\.txt"/)
+      expect(sent.code).toBe(0)
+      expect(sent.stdoutText).toMatch(/\[INFO\] All receiver\(s\) received successfully\.\n$/)
+      await expectAliveAndClean()
+    }
+  )
 
   it("a bare CR inside a part header: no crash, the sender's response ends, the path works again", async () => {
     const path = pipePath(uniqueName("bare-cr"))
     const content = prngBytes(path, 5_000)
-    const body = onePart([`Content-Disposition: form-data; name="f"; filename="a\rb.txt"`, "Content-Type: text/plain"], content)
+    const body = onePart(
+      [`Content-Disposition: form-data; name="f"; filename="a\rb.txt"`, "Content-Type: text/plain"],
+      content
+    )
     const result = await rawTransfer(server(), path, { body, headers: multipartHeaders })
     const got = result.receivers[0]
     // Either relayed whole (and then the head is clean: no CR anywhere) or visibly broken; never a hang.
@@ -125,7 +138,10 @@ describe("multipart part headers that used to throw or leak", () => {
   it("an invalid UTF-8 byte in the part's Content-Type: relayed as application/octet-stream", async () => {
     const path = pipePath(uniqueName("bad-part-type"))
     const content = prngBytes(path, 5_000)
-    const body = onePart([`Content-Disposition: form-data; name="f"; filename="t.txt"`, Buffer.from("Content-Type: text/pl\xffain", "latin1")], content)
+    const body = onePart([
+      `Content-Disposition: form-data; name="f"; filename="t.txt"`,
+      Buffer.from("Content-Type: text/pl\xffain", "latin1")
+    ], content)
     const result = await rawTransfer(server(), path, { body, headers: multipartHeaders })
     const head = expectDelivered(result.receivers[0], content, "receiver")
     expect(rawHeaderValue(head, "content-type")).toBe("application/octet-stream")
@@ -157,8 +173,8 @@ describe("multipart part headers that used to throw or leak", () => {
 
 describe("plain senders' and receivers' file names", () => {
   it.each([
-    ["a raw Latin-1 byte (not UTF-8): read as Latin-1", Buffer.from('attachment; filename="caf\xe9.txt"', "latin1")],
-    ["raw UTF-8 bytes: read as UTF-8", utf8('attachment; filename="café.txt"')]
+    ["a raw Latin-1 byte (not UTF-8): read as Latin-1", Buffer.from("attachment; filename=\"caf\xe9.txt\"", "latin1")],
+    ["raw UTF-8 bytes: read as UTF-8", utf8("attachment; filename=\"café.txt\"")]
   ])("Content-Disposition with %s: rebuilt with the UTF-8 filename* of café.txt", async (_, value) => {
     const path = pipePath(uniqueName("latin1-cd"))
     const content = prngBytes(path, 5_000)
@@ -172,7 +188,7 @@ describe("plain senders' and receivers' file names", () => {
   it("a pure printable-ASCII Content-Disposition passes through unchanged", async () => {
     const path = pipePath(uniqueName("ascii-cd"))
     const content = prngBytes(path, 5_000)
-    const value = 'attachment; filename="report.txt"; size=5000'
+    const value = "attachment; filename=\"report.txt\"; size=5000"
     const result = await rawTransfer(server(), path, { body: content, headers: [["Content-Disposition", value]] })
     expect(disposition(expectDelivered(result.receivers[0], content, "receiver"))).toBe(value)
     await expectAliveAndClean()
@@ -210,7 +226,9 @@ describe("plain senders' and receivers' file names", () => {
 
 describe("X-Piping exposure", () => {
   const exposed = (head: RawHead | undefined): boolean =>
-    headValues(head, "access-control-expose-headers").some((v) => v.split(",").some((t) => t.trim().toLowerCase() === "x-piping"))
+    headValues(head, "access-control-expose-headers").some((v) =>
+      v.split(",").some((t) => t.trim().toLowerCase() === "x-piping")
+    )
 
   it("no Access-Control-Expose-Headers: X-Piping when the sender sent no X-Piping", async () => {
     const path = pipePath(uniqueName("no-x-piping"))
@@ -225,7 +243,10 @@ describe("X-Piping exposure", () => {
   it("Access-Control-Expose-Headers: X-Piping and every X-Piping value when the sender sent some", async () => {
     const path = pipePath(uniqueName("x-piping"))
     const content = prngBytes(path, 1_000)
-    const result = await rawTransfer(server(), path, { body: content, headers: [["X-Piping", "one=1"], ["X-Piping", "two"]] })
+    const result = await rawTransfer(server(), path, {
+      body: content,
+      headers: [["X-Piping", "one=1"], ["X-Piping", "two"]]
+    })
     const head = expectDelivered(result.receivers[0], content, "receiver")
     expect(headValues(head, "x-piping").join(", ")).toBe("one=1, two")
     expect(exposed(head)).toBe(true)
@@ -256,7 +277,10 @@ describe("script-capable Content-Types and the sandbox", () => {
   it("a multipart part's text/xsl → text/plain, sandboxed", async () => {
     const path = pipePath(uniqueName("ctype-part"))
     const content = prngBytes(path, 2_000)
-    const body = onePart([`Content-Disposition: form-data; name="f"; filename="s.xsl"`, "Content-Type: text/xsl"], content)
+    const body = onePart(
+      [`Content-Disposition: form-data; name="f"; filename="s.xsl"`, "Content-Type: text/xsl"],
+      content
+    )
     const result = await rawTransfer(server(), path, { body, headers: multipartHeaders })
     expect(rawHeaderValue(expectDelivered(result.receivers[0], content, "receiver"), "content-type")).toBe("text/plain")
     await expectAliveAndClean()
@@ -264,15 +288,18 @@ describe("script-capable Content-Types and the sandbox", () => {
 })
 
 describe("/help and / caching", () => {
-  it.each(["/help", "/"])("%s: Cache-Control: no-store and Vary: Host, X-Forwarded-Host, X-Forwarded-Proto", async (page) => {
-    const reply = await request(server().url, page)
-    expect(reply.status).toBe(200)
-    expect(reply.headers["cache-control"]).toBe("no-store")
-    const vary = String(reply.headers["vary"] ?? "")
-      .split(",")
-      .map((t) => t.trim().toLowerCase())
-      .filter((t) => t !== "")
-      .sort()
-    expect(vary).toEqual(["host", "x-forwarded-host", "x-forwarded-proto"])
-  })
+  it.each(["/help", "/"])(
+    "%s: Cache-Control: no-store and Vary: Host, X-Forwarded-Host, X-Forwarded-Proto",
+    async (page) => {
+      const reply = await request(server().url, page)
+      expect(reply.status).toBe(200)
+      expect(reply.headers["cache-control"]).toBe("no-store")
+      const vary = String(reply.headers["vary"] ?? "")
+        .split(",")
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t !== "")
+        .sort()
+      expect(vary).toEqual(["host", "x-forwarded-host", "x-forwarded-proto"])
+    }
+  )
 })

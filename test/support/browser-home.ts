@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core"
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from "playwright-core"
 import { repoRoot } from "./artifacts.js"
 
 export const chromiumPath = "/usr/bin/chromium"
@@ -43,7 +43,11 @@ export interface WatchedPage {
 const contexts = new Set<BrowserContext>()
 
 export const openPage = async (browser: Browser, options: BrowserContextOptions = {}): Promise<WatchedPage> => {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 }, ...options })
+  const context = await browser.newContext({
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    ...options
+  })
   contexts.add(context)
   context.once("close", () => contexts.delete(context))
   // Well inside the test's own timeout, so a missing element fails with Playwright's message.

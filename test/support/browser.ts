@@ -1,5 +1,12 @@
 import { existsSync } from "node:fs"
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page, type Response } from "playwright-core"
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+  type Response
+} from "playwright-core"
 import { afterAll, afterEach, beforeAll } from "vitest"
 import { waitFor } from "./wait.js"
 
@@ -8,7 +15,11 @@ export const chromiumPath = "/usr/bin/chromium"
 
 export const launchChromium = async (): Promise<Browser> => {
   // The image installs chromium with apt; give a running install a moment rather than failing at once.
-  await waitFor(() => existsSync(chromiumPath), { what: `${chromiumPath} to exist`, timeoutMs: 120_000, intervalMs: 500 })
+  await waitFor(() => existsSync(chromiumPath), {
+    what: `${chromiumPath} to exist`,
+    timeoutMs: 120_000,
+    intervalMs: 500
+  })
   return chromium.launch({
     executablePath: chromiumPath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import type { Readable } from "node:stream"
 import { Digest } from "./hash.js"
 import { waitFor } from "./wait.js"
@@ -55,7 +55,10 @@ export class Tracked<R extends ChildResult = ChildResult> {
     enrich: (result: ChildResult) => R
   ) {
     this.#group = group
-    const child = spawn(command, args, { stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"], detached: group })
+    const child = spawn(command, args, {
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      detached: group
+    })
     if (child.pid === undefined) throw new Error(`could not spawn ${command}`)
     this.child = child
     this.pid = child.pid
@@ -108,7 +111,10 @@ export class Tracked<R extends ChildResult = ChildResult> {
   }
 
   async waitForText(text: string, timeoutMs = 10_000): Promise<void> {
-    await waitFor(() => this.text().includes(text), { what: `${JSON.stringify(text)} on stdout of pid ${this.pid}`, timeoutMs })
+    await waitFor(() => this.text().includes(text), {
+      what: `${JSON.stringify(text)} on stdout of pid ${this.pid}`,
+      timeoutMs
+    })
   }
 
   async waitForBytes(bytes: number, timeoutMs = 10_000): Promise<void> {

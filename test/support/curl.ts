@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from "node:fs"
 import { artifactPath } from "./artifacts.js"
-import { spawnTracked, Tracked, type ChildOptions, type ChildResult } from "./child.js"
+import { type ChildOptions, type ChildResult, spawnTracked, Tracked } from "./child.js"
 
 /** The final (non-1xx) response head curl wrote with -D. */
 export interface Head {

@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, type Cipher } from "node:crypto"
+import { type Cipheriv, createCipheriv, createHash } from "node:crypto"
 import { Readable } from "node:stream"
 import { Digest } from "./hash.js"
 
@@ -10,7 +10,7 @@ const ZEROS = Buffer.alloc(CHUNK)
  * Deterministic, incompressible and fast (~1 GB/s), so any corruption or reordering is detectable.
  */
 export class Prng {
-  readonly #cipher: Cipher
+  readonly #cipher: Cipheriv
 
   constructor(seed: string) {
     const key = createHash("sha256").update(seed).digest()
@@ -20,7 +20,9 @@ export class Prng {
   next(size: number): Buffer {
     if (size <= CHUNK) return this.#cipher.update(ZEROS.subarray(0, size))
     const parts: Array<Buffer> = []
-    for (let left = size; left > 0; left -= CHUNK) parts.push(this.#cipher.update(ZEROS.subarray(0, Math.min(CHUNK, left))))
+    for (let left = size; left > 0; left -= CHUNK) {
+      parts.push(this.#cipher.update(ZEROS.subarray(0, Math.min(CHUNK, left))))
+    }
     return Buffer.concat(parts)
   }
 }

@@ -10,7 +10,10 @@ export default function setup(): void {
   const cutoff = Date.now() - 60 * 60 * 1000
   for (const entry of readdirSync(artifactsDir, { withFileTypes: true })) {
     const path = join(artifactsDir, entry.name)
-    if (entry.isFile() && /^(server|piping-server|curl-head)-\d+-\d+\.(log|txt)$/.test(entry.name) && statSync(path).mtimeMs < cutoff) {
+    if (
+      entry.isFile() && /^(server|piping-server|curl-head)-\d+-\d+\.(log|txt)$/.test(entry.name) &&
+      statSync(path).mtimeMs < cutoff
+    ) {
       rmSync(path, { force: true })
     }
   }

@@ -43,7 +43,9 @@ const parseValue = (raw: string, lineNo: number, line: string): number => {
   if (raw === "+Inf" || raw === "Inf") return Infinity
   if (raw === "-Inf") return -Infinity
   if (raw === "NaN") return NaN
-  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(raw)) return fail(lineNo, line, `bad value ${JSON.stringify(raw)}`)
+  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(raw)) {
+    return fail(lineNo, line, `bad value ${JSON.stringify(raw)}`)
+  }
   return Number(raw)
 }
 
@@ -72,17 +74,17 @@ const parseLabels = (text: string, lineNo: number, line: string): { labels: Reco
     if (text[i] !== "=") return fail(lineNo, line, `no '=' after label ${name}`)
     i++
     while (text[i] === " " || text[i] === "\t") i++
-    if (text[i] !== '"') return fail(lineNo, line, `label ${name} value not quoted`)
+    if (text[i] !== "\"") return fail(lineNo, line, `label ${name} value not quoted`)
     i++
     let value = ""
     for (;;) {
       const c = text[i]
       if (c === undefined) return fail(lineNo, line, `unterminated value of label ${name}`)
-      if (c === '"') break
+      if (c === "\"") break
       if (c === "\\") {
         const e = text[i + 1]
         if (e === "\\") value += "\\"
-        else if (e === '"') value += '"'
+        else if (e === "\"") value += "\""
         else if (e === "n") value += "\n"
         else return fail(lineNo, line, `bad escape \\${e ?? ""} in label ${name}`)
         i += 2
@@ -161,7 +163,11 @@ export const parseExposition = (text: string): Exposition => {
     const ts = fields[1]
     if (ts !== undefined && !/^-?\d+$/.test(ts)) fail(lineNo, line, "bad timestamp")
     const family = enter(familyOf(name, families), lineNo, line)
-    const key = `${name}{${Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`
+    const key = `${name}{${
+      Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(
+        ","
+      )
+    }}`
     if (series.has(key)) fail(lineNo, line, `duplicate series ${key}`)
     series.add(key)
     if (family.type === "histogram" && name === `${family.name}_bucket` && labels["le"] === undefined) {
@@ -199,7 +205,14 @@ export const samplesOf = (exposition: Exposition, name: string): ReadonlyArray<S
  */
 export const checkHistogram = (
   family: Family
-): Array<{ readonly labels: string; readonly buckets: ReadonlyArray<readonly [number, number]>; readonly count: number; readonly sum: number }> => {
+): Array<
+  {
+    readonly labels: string
+    readonly buckets: ReadonlyArray<readonly [number, number]>
+    readonly count: number
+    readonly sum: number
+  }
+> => {
   if (family.type !== "histogram") throw new Error(`${family.name} is not a histogram (${family.type})`)
   const groups = new Map<string, { buckets: Array<readonly [number, number]>; count?: number; sum?: number }>()
   for (const s of family.samples) {
@@ -222,7 +235,9 @@ export const checkHistogram = (
       const [prevLe, prevCount] = buckets[i - 1] ?? [0, 0]
       const [le, n] = buckets[i] ?? [0, 0]
       if (!(le > prevLe)) throw new Error(`${family.name}${labels}: le ${le} after ${prevLe} (not increasing)`)
-      if (n < prevCount) throw new Error(`${family.name}${labels}: bucket le=${le} has ${n} < ${prevCount} (not cumulative)`)
+      if (n < prevCount) {
+        throw new Error(`${family.name}${labels}: bucket le=${le} has ${n} < ${prevCount} (not cumulative)`)
+      }
     }
     const last = buckets.at(-1)
     if (last?.[0] !== Infinity) throw new Error(`${family.name}${labels}: last bucket is le=${last?.[0]}, not +Inf`)

@@ -38,7 +38,10 @@ export class Random {
 
   /** Log-uniform integer in [min, max] (min ≥ 1): small and large values alike. */
   logInt(min: number, max: number): number {
-    return Math.min(max, Math.max(min, Math.round(Math.exp(Math.log(min) + this.next() * (Math.log(max) - Math.log(min))))))
+    return Math.min(
+      max,
+      Math.max(min, Math.round(Math.exp(Math.log(min) + this.next() * (Math.log(max) - Math.log(min)))))
+    )
   }
 
   chance(p: number): boolean {

@@ -88,10 +88,17 @@ export interface RawOptions {
    * Stop (and destroy the socket) as soon as this returns true for the response so far: for a response that
    * never ends by itself, such as an SSE stream.
    */
-  readonly enough?: (head: { readonly status: number; readonly headers: ReadonlyArray<readonly [string, string]> }, body: Buffer) => boolean
+  readonly enough?: (
+    head: { readonly status: number; readonly headers: ReadonlyArray<readonly [string, string]> },
+    body: Buffer
+  ) => boolean
 }
 
-export const rawExchange = (port: number, request: Buffer, { timeoutMs = 10_000, head = false, enough }: RawOptions = {}): Promise<RawOutcome> =>
+export const rawExchange = (
+  port: number,
+  request: Buffer,
+  { timeoutMs = 10_000, head = false, enough }: RawOptions = {}
+): Promise<RawOutcome> =>
   new Promise((resolve) => {
     const chunks: Array<Buffer> = []
     let error: string | undefined
@@ -121,7 +128,14 @@ export const rawExchange = (port: number, request: Buffer, { timeoutMs = 10_000,
       settled = true
       clearTimeout(timer)
       socket.destroy()
-      resolve({ kind: "response", status: parsed.status, statusLine: parsed.statusLine, headers: parsed.headers, body, complete })
+      resolve({
+        kind: "response",
+        status: parsed.status,
+        statusLine: parsed.statusLine,
+        headers: parsed.headers,
+        body,
+        complete
+      })
     }
     const timer = setTimeout(() => {
       if (settled) return

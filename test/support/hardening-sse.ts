@@ -54,7 +54,9 @@ export const followSse = (res: IncomingMessage): Spectator => {
       if (!res.complete) resolve("error")
     })
   })
-  void ended.then((how) => rejectAll(new Error(`SSE stream ended (${how}) after ${JSON.stringify(events.map((e) => e.event))}`)))
+  void ended.then((how) =>
+    rejectAll(new Error(`SSE stream ended (${how}) after ${JSON.stringify(events.map((e) => e.event))}`))
+  )
   res.setEncoding("utf8")
   res.on("data", (chunk: string) => {
     for (const frame of parse(chunk)) {
@@ -75,13 +77,22 @@ export const followSse = (res: IncomingMessage): Spectator => {
 
 export type Attempt =
   | { readonly admitted: true; readonly spectator: Spectator }
-  | { readonly admitted: false; readonly status: number; readonly headers: IncomingMessage["headers"]; readonly body: string }
+  | {
+    readonly admitted: false
+    readonly status: number
+    readonly headers: IncomingMessage["headers"]
+    readonly body: string
+  }
 
 /**
  * One spectator connection attempt (`GET <path>?progress`, `Accept: text/event-stream`): admitted (200, the
  * stream is followed) or refused (the whole refusal is read).
  */
-export const attemptSpectator = async (server: ServerHandle, pathWithQuery: string, timeoutMs = 20_000): Promise<Attempt> => {
+export const attemptSpectator = async (
+  server: ServerHandle,
+  pathWithQuery: string,
+  timeoutMs = 20_000
+): Promise<Attempt> => {
   const { req, response } = openRequest(server.url, pathWithQuery, { headers: { accept: "text/event-stream" } })
   req.end()
   const res = await within(response, timeoutMs, `response head of ${pathWithQuery}`)
@@ -93,6 +104,8 @@ export const attemptSpectator = async (server: ServerHandle, pathWithQuery: stri
 /** A spectator that must be admitted: throws with the refusal otherwise. */
 export const watchPath = async (server: ServerHandle, path: string): Promise<Spectator> => {
   const attempt = await attemptSpectator(server, `${path}?progress`)
-  if (!attempt.admitted) throw new Error(`spectator on ${path} refused: ${attempt.status} ${JSON.stringify(attempt.body)}`)
+  if (!attempt.admitted) {
+    throw new Error(`spectator on ${path} refused: ${attempt.status} ${JSON.stringify(attempt.body)}`)
+  }
   return attempt.spectator
 }

@@ -90,7 +90,9 @@ export const waitForProbe = (
     },
     { what: `${path}: ${what}`, timeoutMs }
   ).catch((error: unknown) => {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}; last HEAD probe: ${JSON.stringify(last)}`)
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}; last HEAD probe: ${JSON.stringify(last)}`
+    )
   })
 }
 

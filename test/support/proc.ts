@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, readlinkSync } from "node:fs"
+import { readdirSync, readFileSync, readlinkSync } from "node:fs"
 
 /** Open sockets of a process: the `socket:[…]` entries of /proc/<pid>/fd (as `ls -l | grep -c socket`). */
 export const socketCount = (pid: number): number => {

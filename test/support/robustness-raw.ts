@@ -87,7 +87,9 @@ export const parseRawBody = (head: RawHead, data: Buffer, cleanClose: boolean, n
       const lineEnd = raw.indexOf("\r\n", at)
       if (lineEnd === -1) return { framing: "chunked", body: Buffer.concat(parts), complete: false, malformed: false }
       const sizeText = raw.subarray(at, lineEnd).toString("latin1").split(";")[0]?.trim() ?? ""
-      if (!/^[0-9a-fA-F]+$/.test(sizeText)) return { framing: "chunked", body: Buffer.concat(parts), complete: false, malformed: true }
+      if (!/^[0-9a-fA-F]+$/.test(sizeText)) {
+        return { framing: "chunked", body: Buffer.concat(parts), complete: false, malformed: true }
+      }
       const size = parseInt(sizeText, 16)
       if (size === 0) {
         // Trailers (none expected) end with an empty line.
@@ -132,7 +134,11 @@ export class RawClient {
   /** Settles when the connection is up (rejects only if it never comes up: then `closed` says why). */
   readonly connected: Promise<void>
 
-  constructor(port: number, request: Buffer | undefined = undefined, { noDelay = true }: { readonly noDelay?: boolean } = {}) {
+  constructor(
+    port: number,
+    request: Buffer | undefined = undefined,
+    { noDelay = true }: { readonly noDelay?: boolean } = {}
+  ) {
     this.socket = connect({ port, host: "127.0.0.1", noDelay })
     this.connected = new Promise((resolve, reject) => {
       this.socket.once("connect", () => resolve())
@@ -198,7 +204,9 @@ export class RawClient {
 
   body(noBody = false): RawBody | undefined {
     const head = this.head()
-    return head === undefined ? undefined : parseRawBody(head, this.data, this.#closed && this.#error === undefined, noBody)
+    return head === undefined
+      ? undefined
+      : parseRawBody(head, this.data, this.#closed && this.#error === undefined, noBody)
   }
 
   /** The body text so far (utf8), or "" before the head. */
@@ -267,7 +275,12 @@ export const rawRequest = (
   Buffer.concat([
     Buffer.from(`${requestLine}\r\n`, "latin1"),
     ...headers.map(([name, value]) =>
-      Buffer.concat([Buffer.from(`${name}: `, "latin1"), typeof value === "string" ? Buffer.from(value, "latin1") : value, Buffer.from("\r\n")])),
+      Buffer.concat([
+        Buffer.from(`${name}: `, "latin1"),
+        typeof value === "string" ? Buffer.from(value, "latin1") : value,
+        Buffer.from("\r\n")
+      ])
+    ),
     Buffer.from("\r\n"),
     body
   ])
@@ -275,7 +288,9 @@ export const rawRequest = (
 /** A chunked body: `pieces` as chunks, then the terminal chunk. */
 export const chunked = (pieces: ReadonlyArray<Buffer>): Buffer =>
   Buffer.concat([
-    ...pieces.filter((p) => p.length > 0).flatMap((p) => [Buffer.from(`${p.length.toString(16)}\r\n`), p, Buffer.from("\r\n")]),
+    ...pieces.filter((p) => p.length > 0).flatMap((
+      p
+    ) => [Buffer.from(`${p.length.toString(16)}\r\n`), p, Buffer.from("\r\n")]),
     Buffer.from("0\r\n\r\n")
   ])
 

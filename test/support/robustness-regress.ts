@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import { expect } from "vitest"
 import { sampleValue, scrapeMetrics } from "./hardening-prom.js"
 import { waitForReceivers } from "./pipe.js"
-import { headValue, RawClient, rawRequest, showBytes, type RawHead } from "./robustness-raw.js"
+import { headValue, RawClient, type RawHead, rawRequest, showBytes } from "./robustness-raw.js"
 import type { ServerHandle } from "./server.js"
 import { waitFor } from "./wait.js"
 
@@ -28,7 +28,11 @@ export const requestBytes = (
 ): Buffer =>
   rawRequest(
     `${method} ${target} ${version}`,
-    [["Host", `127.0.0.1:${server.port}`], ...(body === undefined ? [] : [["Content-Length", String(body.length)] as const]), ...headers],
+    [
+      ["Host", `127.0.0.1:${server.port}`],
+      ...(body === undefined ? [] : [["Content-Length", String(body.length)] as const]),
+      ...headers
+    ],
     body
   )
 
@@ -49,7 +53,12 @@ export const destroyRawClients = (): void => {
 }
 
 /** A raw-socket receiver (`GET <target>`) that has been counted by the server as the `k`-th waiting receiver. */
-export const rawReceiver = async (server: ServerHandle, target: string, k = 1, headers: HeaderList = []): Promise<RawClient> => {
+export const rawReceiver = async (
+  server: ServerHandle,
+  target: string,
+  k = 1,
+  headers: HeaderList = []
+): Promise<RawClient> => {
   const client = rawClient(server, requestBytes(server, "GET", target, headers))
   await waitForReceivers(server, target.split("?")[0] ?? target, k)
   return client
@@ -66,11 +75,17 @@ export interface Part {
 }
 
 /** A `multipart/form-data` body; `close: false` leaves out the closing delimiter. */
-export const multipartBody = (boundary: string, parts: ReadonlyArray<Part>, { close = true }: { readonly close?: boolean } = {}): Buffer =>
+export const multipartBody = (
+  boundary: string,
+  parts: ReadonlyArray<Part>,
+  { close = true }: { readonly close?: boolean } = {}
+): Buffer =>
   Buffer.concat([
     ...parts.flatMap((part) => [
       Buffer.from(`--${boundary}\r\n`),
-      ...part.headers.map((h) => Buffer.concat([typeof h === "string" ? Buffer.from(h, "latin1") : h, Buffer.from("\r\n")])),
+      ...part.headers.map((h) =>
+        Buffer.concat([typeof h === "string" ? Buffer.from(h, "latin1") : h, Buffer.from("\r\n")])
+      ),
       Buffer.from("\r\n"),
       part.content,
       Buffer.from("\r\n")
@@ -81,7 +96,9 @@ export const multipartBody = (boundary: string, parts: ReadonlyArray<Part>, { cl
 /** Every header line of a response head is printable ASCII (0x20–0x7E): valid for Node and for any client. */
 export const expectPrintableHead = (head: RawHead | undefined, label: string): void => {
   expect(head, `${label}: a response head`).toBeDefined()
-  const bad = (head?.headers ?? []).filter((h) => !/^[\x20-\x7e]+$/.test(h.raw)).map((h) => showBytes(Buffer.from(h.raw, "latin1")))
+  const bad = (head?.headers ?? []).filter((h) => !/^[\x20-\x7e]+$/.test(h.raw)).map((h) =>
+    showBytes(Buffer.from(h.raw, "latin1"))
+  )
   expect(bad, `${label}: header lines that are not printable ASCII`).toEqual([])
 }
 

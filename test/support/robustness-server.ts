@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import { afterAll, beforeAll } from "vitest"
 import { killStrays } from "./child.js"
 import { destroyOpenRequests } from "./http.js"
-import { startServer, type ServerHandle } from "./server.js"
+import { type ServerHandle, startServer } from "./server.js"
 
 /**
  * `startServer(flags)` with extra environment variables for the server process only (`PIPE_FAULT_INJECT`, …).
@@ -39,7 +39,10 @@ export const startServerWithEnv = async (
 }
 
 /** Like `useServer`, with extra environment variables for the server process. */
-export const useServerWithEnv = (flags: ReadonlyArray<string>, env: Readonly<Record<string, string>>): (() => ServerHandle) => {
+export const useServerWithEnv = (
+  flags: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>>
+): () => ServerHandle => {
   let handle: ServerHandle | undefined
   beforeAll(async () => {
     handle = await startServerWithEnv(flags, env)

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { createWriteStream, existsSync } from "node:fs"
 import { connect, createServer } from "node:net"
 import { join } from "node:path"
@@ -51,18 +51,22 @@ export const startServer = async (flags: ReadonlyArray<string> = []): Promise<Se
   stderr.pipe(log)
   const lines = createInterface({ input: stdout })
   const exited = new Promise<string>((resolve) =>
-    child.once("exit", (code, signal) => resolve(`server exited (code ${code}, signal ${signal}) before listening`)))
+    child.once("exit", (code, signal) => resolve(`server exited (code ${code}, signal ${signal}) before listening`))
+  )
   live.add(child)
   const port = await Promise.race([
     new Promise<number>((resolve, reject) => {
       lines.once("line", (line) => {
         log.write(`${line}\n`)
         const match = LISTENING.exec(line)
-        match?.[1] === undefined ? reject(new Error(`unexpected first stdout line: ${line}`)) : resolve(Number(match[1]))
+        if (match?.[1] === undefined) reject(new Error(`unexpected first stdout line: ${line}`))
+        else resolve(Number(match[1]))
       })
     }),
     exited.then((why) => Promise.reject(new Error(`${why}; see ${logFile}`))),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no listening line within 15 s; see ${logFile}`)), 15_000).unref())
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no listening line within 15 s; see ${logFile}`)), 15_000).unref()
+    )
   ]).catch((error: unknown) => {
     child.kill("SIGKILL")
     live.delete(child)
@@ -75,8 +79,9 @@ export const startServer = async (flags: ReadonlyArray<string> = []): Promise<Se
 const handleOf = (child: ChildProcess, port: number, logFile: string): ServerHandle => {
   const pid = child.pid ?? -1
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode })
-    else child.once("exit", (code, signal) => resolve({ code, signal }))
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode })
+    } else child.once("exit", (code, signal) => resolve({ code, signal }))
   })
   return {
     url: `http://127.0.0.1:${port}`,
@@ -114,7 +119,7 @@ const releaseClients = async (): Promise<void> => {
 }
 
 /** Registers beforeAll/afterAll for a server shared by the enclosing describe block. */
-export const useServer = (flags: ReadonlyArray<string> = []): (() => ServerHandle) => {
+export const useServer = (flags: ReadonlyArray<string> = []): () => ServerHandle => {
   let handle: ServerHandle | undefined
   beforeAll(async () => {
     handle = await startServer(flags)
@@ -130,7 +135,7 @@ export const useServer = (flags: ReadonlyArray<string> = []): (() => ServerHandl
 }
 
 /** Registers beforeEach/afterEach: a fresh server for every test, so one test's leftovers cannot fail the next. */
-export const useServerPerTest = (flags: ReadonlyArray<string> = []): (() => ServerHandle) => {
+export const useServerPerTest = (flags: ReadonlyArray<string> = []): () => ServerHandle => {
   let handle: ServerHandle | undefined
   beforeEach(async () => {
     handle = await startServer(flags)
@@ -153,7 +158,9 @@ const freePort = (): Promise<number> =>
     server.once("error", reject)
     server.listen(0, "127.0.0.1", () => {
       const address = server.address()
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))))
+      server.close(
+        () => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")))
+      )
     })
   })
 

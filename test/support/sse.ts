@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { request as httpRequest, type IncomingMessage } from "node:http"
+import { type IncomingMessage, request as httpRequest } from "node:http"
 import type { PipeEvent } from "../../src/schema/PipeEvent.js"
 import { decodeSseFrame, makeSseParser } from "../../src/schema/Sse.js"
 import type { ServerHandle } from "./server.js"
@@ -22,7 +22,12 @@ export interface SseClient {
   /** Settles when the server ends the response: `end` (clean) or `error`. */
   readonly ended: Promise<"end" | "error">
   /** Awaits the first event (from `from` on) that satisfies `predicate`. */
-  readonly next: (predicate: (e: PipeEvent) => boolean, what: string, from?: number, timeoutMs?: number) => Promise<Received>
+  readonly next: (
+    predicate: (e: PipeEvent) => boolean,
+    what: string,
+    from?: number,
+    timeoutMs?: number
+  ) => Promise<Received>
   readonly close: () => void
 }
 

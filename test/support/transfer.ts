@@ -1,5 +1,5 @@
 import { expect } from "vitest"
-import { spawnCurl, type CurlProcess } from "./curl.js"
+import { type CurlProcess, spawnCurl } from "./curl.js"
 import type { PrngSource } from "./data.js"
 import { waitForNoPipes } from "./pipe.js"
 import { socketCount } from "./proc.js"
@@ -23,7 +23,8 @@ export const curlReceiver = (server: ServerHandle, path: string, extraArgs: Read
  * no more sockets than right after it started.
  */
 export const expectNothingLeft = async (server: ServerHandle): Promise<void> => {
-  expect(server.baselineSockets, "the listening socket is counted, so the count means something").toBeGreaterThanOrEqual(1)
+  expect(server.baselineSockets, "the listening socket is counted, so the count means something")
+    .toBeGreaterThanOrEqual(1)
   await waitForNoPipes(server)
   let sockets = 0
   await waitFor(() => (sockets = socketCount(server.pid)) <= server.baselineSockets, {

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
-import { sha256File } from "./hash.js"
 import { Prng } from "./data.js"
+import { sha256File } from "./hash.js"
 
 export interface TreeSpec {
   readonly seed: string

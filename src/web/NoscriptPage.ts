@@ -1,6 +1,12 @@
-import { Option } from "effect"
+import * as Option from "effect/Option"
 import { parsePipeName } from "../domain/PipeName.js"
-import { baseCss, escapeHtml, htmlPage, logoSvg, newNonce } from "./home/document.js"
+import { escapeHtml } from "./Html.js"
+import type { Capabilities, Page } from "./PageShell.js"
+import { htmlPage } from "./PageShell.js"
+import { baseCss, logoSvg } from "./SiteStyle.js"
+
+/** No script at all: the form is a plain POST to this origin. */
+const noscriptCapabilities: Capabilities = { script: false, blobImages: true, forms: true }
 
 /**
  * `?path=` as piping-server's /noscript takes it: leading slashes stripped, every character outside the
@@ -31,21 +37,18 @@ input[type=file]{width:100%;font:inherit;color:var(--text);background:var(--bg);
 const validN = (raw: string | null): number | undefined =>
   raw !== null && /^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 256 ? Number(raw) : undefined
 
-const page = (nonce: string, title: string, content: string): string => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark"><meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
-<style nonce="${nonce}">${baseCss}${noscriptCss}</style>
-</head>
-<body>
-<header class="wrap narrow top"><a class="brand" href="/">${logoSvg}<span>pipe</span></a>
+const page = (nonce: string, title: string, content: string): Page =>
+  htmlPage({
+    title,
+    nonce,
+    css: `${baseCss}${noscriptCss}`,
+    body: `<header class="wrap narrow top"><a class="brand" href="/">${logoSvg}<span>pipe</span></a>
 <nav class="nav" aria-label="Site"><a href="/">Home</a><a href="/help">Help</a></nav></header>
 <main class="wrap narrow">
 ${content}
 </main>
-<footer class="wrap narrow foot">This page runs no script. Nothing is stored: the receiver gets the bytes while you send them.</footer>
-</body></html>
-`
+<footer class="wrap narrow foot">This page runs no script. Nothing is stored: the receiver gets the bytes while you send them.</footer>`
+  }, noscriptCapabilities)
 
 /** No `?path` yet (or an unusable one): a GET form that reloads this page with the chosen path. */
 const choosePath = (nonce: string, mode: "file" | "text", problem: string | undefined, value: string) =>
@@ -57,7 +60,9 @@ const choosePath = (nonce: string, mode: "file" | "text", problem: string | unde
 <section class="card">
 <form method="get" action="/noscript">
 <div class="row">
-<div><label for="path">Path</label><input type="text" id="path" name="path" value="${escapeHtml(value)}" placeholder="my-files"
+<div><label for="path">Path</label><input type="text" id="path" name="path" value="${
+      escapeHtml(value)
+    }" placeholder="my-files"
 required maxlength="512" autocomplete="off" autocapitalize="off" spellcheck="false"></div>
 <div><label for="n">Receivers</label><input type="number" id="n" name="n" value="1" min="1" max="256" step="1"></div>
 </div>
@@ -70,16 +75,16 @@ ${problem === undefined ? "" : `<p class="error" role="alert">${escapeHtml(probl
   )
 
 /** `/noscript`: a send form that works without JavaScript (a plain multipart POST to the pipe). */
-export const noscriptPage = (query: URLSearchParams) => {
-  const nonce = newNonce()
+export const renderNoscript = (query: URLSearchParams, nonce: string): Page => {
   const mode = query.get("mode") === "text" ? "text" : "file"
   const raw = query.get("path")
-  if (raw === null || raw.trim() === "") return htmlPage(choosePath(nonce, mode, undefined, ""), nonce, false)
+  if (raw === null || raw.trim() === "") return choosePath(nonce, mode, undefined, "")
   const path = sanitiseNoscriptPath(raw)
   if (Option.isNone(parsePipeName(path))) {
-    const problem = `“${path === "" ? raw : path}” is not a valid path: use 1 to 512 bytes of letters, digits, . _ ~ - in parts ` +
+    const problem =
+      `“${path === "" ? raw : path}” is not a valid path: use 1 to 512 bytes of letters, digits, . _ ~ - in parts ` +
       `separated by single slashes, without “.” or “..” parts.`
-    return htmlPage(choosePath(nonce, mode, problem, path), nonce, false)
+    return choosePath(nonce, mode, problem, path)
   }
   const n = validN(query.get("n")) ?? 1
   const action = `/api/v1/pipe/${path}${n > 1 ? `?n=${n}` : ""}`
@@ -91,25 +96,23 @@ export const noscriptPage = (query: URLSearchParams) => {
   const input = mode === "file"
     ? `<div><label for="input_file">File</label><input type="file" id="input_file" name="input_file" required></div>`
     : `<div><label for="input_text">Text</label><textarea id="input_text" name="input_text" required placeholder="Type or paste a text"></textarea></div>`
-  return htmlPage(
-    page(
-      nonce,
-      `pipe: send to ${path}`,
-      `<section class="intro"><h1>Send ${mode === "file" ? "a file" : "a text"}</h1>
+  return page(
+    nonce,
+    `pipe: send to ${path}`,
+    `<section class="intro"><h1>Send ${mode === "file" ? "a file" : "a text"}</h1>
 <p>The receiver runs <code>curl</code> on the same path, or opens it in a browser. Your browser shows the server's report when the
 transfer ends.</p></section>
 <section class="card">
 <form method="post" action="${escapeHtml(action)}" enctype="multipart/form-data" accept-charset="utf-8">
 <p class="target"><span>To</span><code>${escapeHtml(action)}</code></p>
-<nav class="modes" aria-label="What to send"><a href="${escapeHtml(link("file"))}"${mode === "file" ? ` aria-current="page"` : ""}>File</a>` +
-        `<a href="${escapeHtml(link("text"))}"${mode === "text" ? ` aria-current="page"` : ""}>Text</a></nav>
+<nav class="modes" aria-label="What to send"><a href="${escapeHtml(link("file"))}"${
+      mode === "file" ? ` aria-current="page"` : ""
+    }>File</a>` +
+      `<a href="${escapeHtml(link("text"))}"${mode === "text" ? ` aria-current="page"` : ""}>Text</a></nav>
 ${input}
 <button class="btn block" type="submit">Send</button>
 </form>
 <p class="switch"><a href="/noscript?mode=${mode}">Use another path</a></p>
 </section>`
-    ),
-    nonce,
-    false
   )
 }

@@ -1,49 +1,14 @@
-import type { Snapshot } from "../../schema/Snapshot.js"
-import type { LogEntry, View } from "./client.js"
-import { formatClock, fromSnapshot, initialLog, present } from "./client.js"
-import { dashboardCss } from "./styles.js"
+import type { Snapshot } from "../schema/Snapshot.js"
+import type { InitialData, LogEntry, View } from "./DashboardModel.js"
+import { fromSnapshot, initialLog, present } from "./DashboardModel.js"
+import { dashboardCss } from "./DashboardStyle.js"
+import { formatClock } from "./Format.js"
+import { embedJson, escapeHtml } from "./Html.js"
+import type { Capabilities, Page } from "./PageShell.js"
+import { htmlPage } from "./PageShell.js"
 
-const entities: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  "\"": "&quot;",
-  "'": "&#39;"
-}
-
-/** Text for HTML content and (quoted) attribute values. */
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => entities[c] ?? c)
-
-/**
- * JSON for a `<script type="application/json">` data block: `<`, `>` and `&` become `\u003c`…, so no
- * `</script>` or `<!--` can end or change the block whatever the strings hold; U+2028/2029 likewise.
- */
-export const embedJson = (value: unknown): string =>
-  JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
-  )
-
-/** The page's Content-Security-Policy: nothing but its own nonce'd script and style, and its own SSE stream. */
-export const contentSecurityPolicy = (nonce: string): string =>
-  [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    "connect-src 'self'",
-    "img-src data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'"
-  ].join("; ")
-
-/** The headers of every dashboard response. */
-export const dashboardHeaders = (nonce: string): Readonly<Record<string, string>> => ({
-  "content-security-policy": contentSecurityPolicy(nonce),
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer"
-})
+/** The dashboard runs its script against its own SSE stream; it has no form and no image but its icon. */
+export const dashboardCapabilities: Capabilities = { script: true, blobImages: false, forms: false }
 
 const staticIcon = `data:image/svg+xml,${
   encodeURIComponent(
@@ -76,7 +41,9 @@ const renderDone = (view: View): string => {
 <span id="done-icon" class="done-icon" aria-hidden="true">${done === null ? "" : done.ok ? "✓" : "✕"}</span>
 <span class="done-body"><span id="done-title" class="done-title">${escapeHtml(done?.title ?? "")}</span>
 <span id="done-text" class="done-text">${escapeHtml(done?.text ?? "")}</span>
-<span id="done-error" class="done-error"${hidden(done === null || done.error === "")}>${escapeHtml(done?.error ?? "")}</span></span>
+<span id="done-error" class="done-error"${hidden(done === null || done.error === "")}>${
+    escapeHtml(done?.error ?? "")
+  }</span></span>
 </div>`
 }
 
@@ -86,35 +53,29 @@ export interface DashboardInput {
   readonly snapshot: Snapshot
   /** A fresh, unguessable value per response (base64). */
   readonly nonce: string
-  /** The compiled client (`client.js`), inlined as the page's only script. */
+  /** The bundled browser script (src/web/browser/dashboard.ts), inlined as the page's only script. */
   readonly script: string
 }
 
 /** The whole page, rendered in the state the snapshot describes. Every interpolated string is escaped. */
-export const renderDashboard = ({ nonce, path, script, snapshot }: DashboardInput): string => {
+export const renderDashboard = ({ nonce, path, script, snapshot }: DashboardInput): Page => {
   const view = present(fromSnapshot(snapshot), path)
-  const n = escapeHtml(nonce)
   const p = escapeHtml(path)
   const bar = view.barMode === "determinate"
     ? ` aria-valuenow="${Math.round(view.barValue * 10) / 10}"`
     : ""
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex">
+  const initial: typeof InitialData.Encoded = { path, snapshot }
+  return htmlPage({
+    title: view.title,
+    nonce,
+    head: `<meta name="robots" content="noindex">
 <noscript><meta http-equiv="refresh" content="5"></noscript>
-<title>${escapeHtml(view.title)}</title>
-<link id="icon" rel="icon" href="${escapeHtml(staticIcon)}">
-<style nonce="${n}">${dashboardCss}
+<link id="icon" rel="icon" href="${escapeHtml(staticIcon)}">`,
+    css: `${dashboardCss}
 #bar { --p: ${view.barValue}%; }
-</style>
-</head>
-<body data-state="${escapeHtml(view.state)}">
-<div class="wrap">
+`,
+    bodyAttributes: { "data-state": view.state },
+    body: `<div class="wrap">
 <header class="top">
 <a class="brand" href="/">${logo}<span>pipe <small>live transfer</small></span></a>
 <span id="conn" class="conn" data-conn="connecting" role="status" hidden><span class="pulse" aria-hidden="true"></span><span id="conn-text">Connecting…</span></span>
@@ -123,9 +84,9 @@ export const renderDashboard = ({ nonce, path, script, snapshot }: DashboardInpu
 <section class="card hero" aria-labelledby="path">
 <div class="head">
 <p class="eyebrow">Pipe</p>
-<span id="badge" class="badge" data-state="${escapeHtml(view.state)}"><span class="dot" aria-hidden="true"></span><span id="state">${
-    escapeHtml(view.stateLabel)
-  }</span></span>
+<span id="badge" class="badge" data-state="${
+      escapeHtml(view.state)
+    }"><span class="dot" aria-hidden="true"></span><span id="state">${escapeHtml(view.stateLabel)}</span></span>
 </div>
 <h1 id="path" class="path">${p}</h1>
 <p id="summary" class="summary">${escapeHtml(view.summary)}</p>
@@ -135,10 +96,12 @@ export const renderDashboard = ({ nonce, path, script, snapshot }: DashboardInpu
 <span id="percent" class="pct">${escapeHtml(view.percent)}</span>
 </div>
 <div id="bar" class="bar" role="progressbar" aria-label="Transfer progress" aria-valuemin="0" aria-valuemax="100"${bar} aria-valuetext="${
-    escapeHtml(view.percent === "" ? view.stateLabel : view.percent)
-  }" data-mode="${view.barMode}"><div class="fill"></div></div>
+      escapeHtml(view.percent === "" ? view.stateLabel : view.percent)
+    }" data-mode="${view.barMode}"><div class="fill"></div></div>
 <dl class="stats">
-<div class="stat"><dt id="speed-label">${escapeHtml(view.speedLabel)}</dt><dd id="speed">${escapeHtml(view.speed)}</dd></div>
+<div class="stat"><dt id="speed-label">${escapeHtml(view.speedLabel)}</dt><dd id="speed">${
+      escapeHtml(view.speed)
+    }</dd></div>
 <div class="stat"><dt>ETA</dt><dd id="eta">${escapeHtml(view.eta)}</dd></div>
 <div class="stat"><dt>Elapsed</dt><dd id="elapsed">${escapeHtml(view.elapsed)}</dd></div>
 <div class="stat"><dt>Receivers</dt><dd id="receivers">${escapeHtml(view.receivers)}</dd></div>
@@ -161,9 +124,7 @@ ${renderDone(view)}
 </main>
 <footer class="foot"><span>Nothing is stored: bytes flow from the sender to the receivers.</span><a href="${p}?progress=json">JSON</a><a href="${p}?progress=sse">Event stream</a></footer>
 </div>
-<script type="application/json" id="initial">${embedJson({ path, snapshot })}</script>
-<script type="module" nonce="${n}">${script}</script>
-</body>
-</html>
-`
+<script type="application/json" id="initial">${embedJson(initial)}</script>`,
+    script
+  }, dashboardCapabilities)
 }

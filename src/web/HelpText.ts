@@ -1,12 +1,3 @@
-import type * as Headers from "@effect/platform/Headers"
-
-/** The base URL a client used to reach us, as far as the request tells (proxies set `X-Forwarded-Proto`). */
-export const publicBaseUrl = (headers: Headers.Headers): string => {
-  const proto = (headers["x-forwarded-proto"] ?? "http").split(",")[0]?.trim() === "https" ? "https" : "http"
-  const host = (headers["host"] ?? "localhost").replace(/[^A-Za-z0-9.:\[\]-]/g, "")
-  return `${proto}://${host}`
-}
-
 /** `/help`: curl usage for this very host. */
 export const helpText = (base: string, version: string): string =>
   `pipe ${version}: stream bytes from a sender to receivers through a URL; nothing is stored.

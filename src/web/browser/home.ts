@@ -1,5 +1,7 @@
-// The home page's script. It is inlined into the page (HomePage.ts) as a module: no runtime import may appear
-// here, and it must not rely on anything but the DOM and the page's own markup.
+// The home page's script, bundled and inlined into the page (src/web/HomePage.ts) by the build: it relies on
+// nothing but the DOM, the page's own markup and what it imports.
+import { commandLines } from "../CommandLines.js"
+import { formatBytes } from "../Format.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Elements
@@ -96,19 +98,8 @@ const nParams = (n: number): Array<string> => (n > 1 ? [`n=${n}`] : [])
 // ---------------------------------------------------------------------------------------------------------
 // Formatting
 
-const formatBytes = (bytes: number): string => {
-  if (bytes < 1000) return `${bytes} B`
-  const units = ["kB", "MB", "GB", "TB"]
-  let value = bytes / 1000
-  let unit = 0
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ${units[unit] ?? ""}`
-}
-
-const formatDuration = (seconds: number): string => {
+/** Whole seconds and minutes: the time left of an upload is an estimate, not a measurement. */
+const roughDuration = (seconds: number): string => {
   if (!Number.isFinite(seconds)) return ""
   if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`
   const m = Math.floor(seconds / 60)
@@ -118,22 +109,6 @@ const formatDuration = (seconds: number): string => {
 
 // ---------------------------------------------------------------------------------------------------------
 // The path, the receiver count, and everything that depends on them
-
-/** The curl one-liners; the same lines as `commands.ts` renders on the server. */
-const commandLines = (path: string, n: number): Record<string, string> => {
-  const url = (query: string): string => {
-    const params = [n > 1 ? `n=${n}` : "", query].filter((p) => p !== "").join("&")
-    const full = `${base}/api/v1/pipe/${path}${params === "" ? "" : `?${params}`}`
-    return params === "" ? full : `"${full}"`
-  }
-  return {
-    send: `curl -T myfile ${url("")}`,
-    text: `echo 'hello' | curl -T - ${url("")}`,
-    dir: `tar czf - mydir | curl -T - ${url("")}`,
-    receive: `curl ${url("")} > myfile`,
-    watch: `curl -N ${url("progress")}`
-  }
-}
 
 let touched = false
 
@@ -150,7 +125,7 @@ const refresh = (): { readonly path: string; readonly n: number } | undefined =>
   const valid = problem === undefined && typeof n === "number"
   const shownPath = valid ? path : "mypath"
   const shownN = typeof n === "number" ? n : 1
-  for (const [id, line] of Object.entries(commandLines(shownPath, shownN))) {
+  for (const { id, line } of commandLines(base, shownPath, shownN)) {
     const pre = document.getElementById(`cmd-${id}`)
     if (pre !== null) pre.textContent = line
   }
@@ -163,10 +138,58 @@ const refresh = (): { readonly path: string; readonly n: number } | undefined =>
 }
 
 const words = {
-  a: ["amber", "brisk", "calm", "dusky", "eager", "fuzzy", "gentle", "happy", "icy", "jolly", "keen", "lucky", "mellow",
-    "nimble", "olive", "proud", "quiet", "rapid", "sunny", "tidy", "vivid", "witty", "young", "zesty"],
-  b: ["otter", "falcon", "maple", "comet", "harbor", "pebble", "tiger", "lantern", "meadow", "rocket", "badger", "canyon",
-    "ember", "fjord", "glacier", "heron", "island", "jaguar", "koala", "lynx", "nebula", "orchid", "panda", "walrus"]
+  a: [
+    "amber",
+    "brisk",
+    "calm",
+    "dusky",
+    "eager",
+    "fuzzy",
+    "gentle",
+    "happy",
+    "icy",
+    "jolly",
+    "keen",
+    "lucky",
+    "mellow",
+    "nimble",
+    "olive",
+    "proud",
+    "quiet",
+    "rapid",
+    "sunny",
+    "tidy",
+    "vivid",
+    "witty",
+    "young",
+    "zesty"
+  ],
+  b: [
+    "otter",
+    "falcon",
+    "maple",
+    "comet",
+    "harbor",
+    "pebble",
+    "tiger",
+    "lantern",
+    "meadow",
+    "rocket",
+    "badger",
+    "canyon",
+    "ember",
+    "fjord",
+    "glacier",
+    "heron",
+    "island",
+    "jaguar",
+    "koala",
+    "lynx",
+    "nebula",
+    "orchid",
+    "panda",
+    "walrus"
+  ]
 }
 
 const pick = (list: ReadonlyArray<string>, random: number): string => list[random % list.length] ?? "pipe"
@@ -268,7 +291,7 @@ const showProgress = (meter: Meter, bytes: number, total: number | undefined): v
     ui.pct.textContent = `${percent}%`
   }
   ui.bytes.textContent = known ? `${formatBytes(bytes)} of ${formatBytes(total)}` : formatBytes(bytes)
-  const eta = known && rate > 0 ? ` · ${formatDuration((total - bytes) / rate)} left` : ""
+  const eta = known && rate > 0 ? ` · ${roughDuration((total - bytes) / rate)} left` : ""
   ui.rate.textContent = Number.isFinite(rate) ? `${formatBytes(Math.round(rate))}/s${eta}` : ""
 }
 
@@ -313,7 +336,9 @@ const finish = (outcome: "ok" | "bad" | "cancelled", title: string, meter?: Mete
     ui.pct.textContent = "100%"
     if (meter !== undefined && bytes !== undefined) {
       const seconds = meter.firstAt === undefined ? 0 : (performance.now() - meter.firstAt) / 1000
-      ui.rate.textContent = seconds >= 0.5 ? `${formatBytes(Math.round(bytes / seconds))}/s average · ${formatDuration(seconds)}` : ""
+      ui.rate.textContent = seconds >= 0.5
+        ? `${formatBytes(Math.round(bytes / seconds))}/s average · ${roughDuration(seconds)}`
+        : ""
     }
   }
   setTitle(title, outcome === "ok" ? "ok" : outcome === "bad" ? "bad" : "")
@@ -328,17 +353,20 @@ const watchState = (path: string, describe: (state: string, sender: boolean, k: 
   const source = new EventSource(pipeUrl(path, ["progress=sse"]))
   source.addEventListener("state", (event) => {
     if (!(event instanceof MessageEvent) || typeof event.data !== "string") return
+    // Checked by hand, not with the Schemas: four fields of a hint are not worth the ~75 kB Schema adds to this
+    // page's script (the dashboard, which needs every event right, pays it).
+    let data: unknown
     try {
-      const data: unknown = JSON.parse(event.data)
-      if (typeof data !== "object" || data === null) return
-      const record = data as Record<string, unknown>
-      const state = typeof record["state"] === "string" ? record["state"] : ""
-      const k = typeof record["receivers"] === "number" ? record["receivers"] : 0
-      const n = typeof record["expectedReceivers"] === "number" ? record["expectedReceivers"] : 0
-      describe(state, record["sender"] === true, k, n)
+      data = JSON.parse(event.data)
     } catch {
-      // not our business: the transfer goes on regardless
+      return
     }
+    if (typeof data !== "object" || data === null) return
+    const state = "state" in data && typeof data.state === "string" ? data.state : ""
+    const sender = "sender" in data && data.sender === true
+    const k = "receivers" in data && typeof data.receivers === "number" ? data.receivers : 0
+    const n = "expectedReceivers" in data && typeof data.expectedReceivers === "number" ? data.expectedReceivers : 0
+    describe(state, sender, k, n)
   })
   return source
 }
@@ -366,8 +394,9 @@ const send = (body: Blob, contentType: string, filename: string | undefined, wha
   const xhr = new XMLHttpRequest()
   let uploaded = 0
   const spectator = watchState(path, (state, _sender, k, expected) => {
-    if (state === "waiting" && k < expected) setTitle(`Waiting for ${expected - k} receiver${expected - k === 1 ? "" : "s"}…`)
-    else if (state === "streaming") setTitle(`Sending ${what}…`)
+    if (state === "waiting" && k < expected) {
+      setTitle(`Waiting for ${expected - k} receiver${expected - k === 1 ? "" : "s"}…`)
+    } else if (state === "streaming") setTitle(`Sending ${what}…`)
   })
   job = { cancel: () => xhr.abort(), spectator }
   xhr.open("PUT", pipeUrl(path, nParams(n)))
@@ -445,7 +474,12 @@ ui.sendText.addEventListener("click", () => {
     showError("Type a text first.")
     return
   }
-  send(new Blob([ui.text.value], { type: "text/plain;charset=utf-8" }), "text/plain; charset=utf-8", undefined, "the text")
+  send(
+    new Blob([ui.text.value], { type: "text/plain;charset=utf-8" }),
+    "text/plain; charset=utf-8",
+    undefined,
+    "the text"
+  )
 })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -512,7 +546,9 @@ const receive = async (): Promise<void> => {
   const controller = new AbortController()
   const spectator = watchState(path, (state, sender, k, expected) => {
     if (state === "waiting" && !sender) setTitle("Waiting for the sender…")
-    else if (state === "waiting" && k < expected) setTitle(`Waiting for ${expected - k} more receiver${expected - k === 1 ? "" : "s"}…`)
+    else if (state === "waiting" && k < expected) {
+      setTitle(`Waiting for ${expected - k} more receiver${expected - k === 1 ? "" : "s"}…`)
+    }
   })
   job = { cancel: () => controller.abort(), spectator }
   let received = 0

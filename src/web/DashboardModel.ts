@@ -1,14 +1,12 @@
 /**
- * The dashboard's view logic (protocol §4.3), shared by the server and the browser.
- *
- * The server imports the pure part (the model, the reducers, `present`) to render the first response, so a
- * page without JavaScript still shows the state. The build compiles this file to `client.js`, which the server
- * inlines as the page's only script: in a browser, `boot()` reads the embedded snapshot and follows the SSE
- * stream. So this file must never import anything at runtime (type-only imports are erased) and must touch the
- * DOM only inside `boot()`. Data from the server reaches the DOM through `textContent` only.
+ * The dashboard's view logic (protocol §4.3), shared by the server and the browser: the server renders the
+ * first response with it, so a page without JavaScript still shows the state, and src/web/browser/dashboard.ts
+ * keeps the page current with it from the SSE stream. No DOM here.
  */
-import type { DoneData, ProgressData, StateData } from "../../schema/PipeEvent.js"
-import type { Snapshot } from "../../schema/Snapshot.js"
+import * as Schema from "effect/Schema"
+import type { DoneData, ProgressData, StateData } from "../schema/PipeEvent.js"
+import { Snapshot } from "../schema/Snapshot.js"
+import { formatBytes, formatDuration, formatPercent, formatRate, groupDigits } from "./Format.js"
 
 export type PipeStateName = Snapshot["state"]
 
@@ -33,58 +31,12 @@ export interface Model {
 }
 
 /** The JSON the server embeds in `<script type="application/json" id="initial">`. */
-export interface InitialData {
-  readonly path: string
-  readonly snapshot: Snapshot
-}
-
-// ---- formatting ---------------------------------------------------------------------------------------
-
-const units = ["kB", "MB", "GB", "TB", "PB", "EB"] as const
-
-/** Bytes in SI units with three significant digits: `512 B`, `12.3 MB`, `1.23 GB` (MB = 10^6). */
-export const formatBytes = (bytes: number): string => {
-  if (!Number.isFinite(bytes) || bytes < 0) return "—"
-  if (bytes < 1000) return `${Math.round(bytes)} B`
-  let value = bytes / 1000
-  let unit = 0
-  while (value >= 999.5 && unit < units.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${value.toPrecision(3)} ${units[unit] ?? "EB"}`
-}
-
-/** A rate given in MB/s, in the most readable unit: `118 MB/s`, `5.42 MB/s`, `640 kB/s`, `1.20 GB/s`. */
-export const formatRate = (mbps: number): string => `${formatBytes(mbps * 1_000_000)}/s`
-
-/** `10,000,000`: an exact byte count, the same on every locale. */
-export const groupDigits = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",")
-
-const pad2 = (n: number): string => String(n).padStart(2, "0")
-
-/** `0.09 s`, `0.4 s`, `8.2 s`, `42 s`, `4m 05s`, `1h 05m`. */
-export const formatDuration = (seconds: number): string => {
-  if (!Number.isFinite(seconds) || seconds < 0) return "—"
-  if (seconds < 0.1) return `${seconds.toFixed(2)} s`
-  if (seconds < 10) return `${(Math.floor(seconds * 10) / 10).toFixed(1)} s`
-  const whole = Math.floor(seconds)
-  if (whole < 60) return `${whole} s`
-  if (whole < 3600) return `${Math.floor(whole / 60)}m ${pad2(whole % 60)}s`
-  return `${Math.floor(whole / 3600)}h ${pad2(Math.floor((whole % 3600) / 60))}m`
-}
-
-/** `61.8%` (one decimal below 100, never `100.0%` before the end). */
-export const formatPercent = (percent: number): string =>
-  percent >= 100 ? "100%" : `${(Math.floor(percent * 10) / 10).toFixed(1)}%`
-
-/** `14:03:27`, local time in the browser; `14:03:27 UTC` on the server (the browser re-renders it at once). */
-export const formatClock = (at: number, utc: boolean): string => {
-  const date = new Date(at)
-  return utc
-    ? `${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())} UTC`
-    : `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`
-}
+export const InitialData = Schema.Struct({
+  /** The path exactly as the client asked for it. */
+  path: Schema.String,
+  snapshot: Snapshot
+})
+export type InitialData = typeof InitialData.Type
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
 
@@ -220,7 +172,9 @@ const summaryOf = (m: Model): string => {
         : "The path is free again. The next sender or receiver will show up here."
     case "waiting":
       return m.sender
-        ? `Sender connected · waiting for ${m.expectedReceivers > 1 ? "receivers" : "the receiver"} (${m.receivers}/${m.expectedReceivers})`
+        ? `Sender connected · waiting for ${
+          m.expectedReceivers > 1 ? "receivers" : "the receiver"
+        } (${m.receivers}/${m.expectedReceivers})`
         : `${plural(m.receivers, "receiver", "receivers")} ready · waiting for the sender`
     case "streaming":
       return `Streaming to ${plural(m.expectedReceivers, "receiver", "receivers")}`
@@ -294,7 +248,9 @@ export interface LogEntry {
 
 export const maxLogEntries = 50
 
-const partiesDetail = (e: { readonly sender: boolean; readonly receivers: number; readonly expectedReceivers: number }) =>
+const partiesDetail = (
+  e: { readonly sender: boolean; readonly receivers: number; readonly expectedReceivers: number }
+) =>
   `${e.sender ? "sender connected" : "no sender yet"} · ${e.receivers}/${e.expectedReceivers} ${
     e.expectedReceivers === 1 ? "receiver" : "receivers"
   }`
@@ -362,9 +318,21 @@ export const initialLog = (snapshot: Snapshot): ReadonlyArray<LogEntry> => {
     }]
   switch (snapshot.state) {
     case "idle":
-      return [{ at: snapshot.updatedAt, state: "idle", title: "Idle", detail: "no sender or receiver yet", transferId: null }]
+      return [{
+        at: snapshot.updatedAt,
+        state: "idle",
+        title: "Idle",
+        detail: "no sender or receiver yet",
+        transferId: null
+      }]
     case "waiting":
-      return [{ at: snapshot.updatedAt, state: "waiting", title: "Waiting", detail: partiesDetail(snapshot), transferId: null }]
+      return [{
+        at: snapshot.updatedAt,
+        state: "waiting",
+        title: "Waiting",
+        detail: partiesDetail(snapshot),
+        transferId: null
+      }]
     case "streaming":
       return started
     case "complete":
@@ -381,204 +349,3 @@ export const initialLog = (snapshot: Snapshot): ReadonlyArray<LogEntry> => {
       ]
   }
 }
-
-// ---- the browser --------------------------------------------------------------------------------------
-
-/** Follows the path's SSE stream and keeps the page in step with it. Runs in the browser only. */
-const boot = (): void => {
-  const byId = (id: string): HTMLElement => {
-    const found = document.getElementById(id)
-    if (found === null) throw new Error(`dashboard: #${id} is missing`)
-    return found
-  }
-  const initialText = byId("initial").textContent ?? ""
-  const initial = JSON.parse(initialText) as InitialData
-  const { path } = initial
-  let model = fromSnapshot(initial.snapshot)
-  let log = initialLog(initial.snapshot)
-
-  const root = document.body
-  const el = {
-    badge: byId("badge"),
-    state: byId("state"),
-    summary: byId("summary"),
-    bytes: byId("bytes"),
-    of: byId("of"),
-    percent: byId("percent"),
-    bar: byId("bar"),
-    speedLabel: byId("speed-label"),
-    speed: byId("speed"),
-    eta: byId("eta"),
-    elapsed: byId("elapsed"),
-    receivers: byId("receivers"),
-    hint: byId("hint"),
-    done: byId("done"),
-    doneIcon: byId("done-icon"),
-    doneTitle: byId("done-title"),
-    doneText: byId("done-text"),
-    doneError: byId("done-error"),
-    log: byId("log"),
-    conn: byId("conn"),
-    connText: byId("conn-text"),
-    icon: byId("icon")
-  }
-
-  const setText = (node: HTMLElement, text: string) => {
-    if (node.textContent !== text) node.textContent = text
-  }
-
-  // The commands in the hint name this very URL (the server only knows the path).
-  for (const node of Array.from(document.querySelectorAll<HTMLElement>("[data-origin]"))) {
-    setText(node, location.origin)
-  }
-
-  const tones: Readonly<Record<PipeStateName, string>> = {
-    idle: "#94a3b8",
-    waiting: "#f59e0b",
-    streaming: "#3b82f6",
-    complete: "#22c55e",
-    aborted: "#ef4444"
-  }
-  const favicon = (state: PipeStateName): string =>
-    `data:image/svg+xml,${
-      encodeURIComponent(
-        `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="${
-          tones[state]
-        }"/></svg>`
-      )
-    }`
-
-  const renderLog = () => {
-    const items = log.map((entry) => {
-      const li = document.createElement("li")
-      li.dataset["state"] = entry.state
-      const time = document.createElement("time")
-      time.dateTime = new Date(entry.at).toISOString()
-      time.textContent = formatClock(entry.at, false)
-      const body = document.createElement("span")
-      body.className = "entry"
-      const title = document.createElement("span")
-      title.className = "entry-title"
-      title.textContent = entry.title
-      body.append(title)
-      if (entry.detail !== "") {
-        const detail = document.createElement("span")
-        detail.className = "entry-detail"
-        detail.textContent = entry.detail
-        body.append(detail)
-      }
-      li.append(time, body)
-      return li
-    })
-    el.log.replaceChildren(...items)
-  }
-
-  const render = () => {
-    const view = present(model, path)
-    root.dataset["state"] = view.state
-    el.badge.dataset["state"] = view.state
-    setText(el.state, view.stateLabel)
-    setText(el.summary, view.summary)
-    setText(el.bytes, view.bytes)
-    setText(el.of, view.of)
-    setText(el.percent, view.percent)
-    el.bar.dataset["mode"] = view.barMode
-    el.bar.style.setProperty("--p", `${view.barValue}%`)
-    if (view.barMode === "determinate") el.bar.setAttribute("aria-valuenow", String(Math.round(view.barValue * 10) / 10))
-    else el.bar.removeAttribute("aria-valuenow")
-    el.bar.setAttribute("aria-valuetext", view.percent === "" ? view.stateLabel : view.percent)
-    setText(el.speedLabel, view.speedLabel)
-    setText(el.speed, view.speed)
-    setText(el.eta, view.eta)
-    setText(el.elapsed, view.elapsed)
-    setText(el.receivers, view.receivers)
-    el.hint.hidden = !view.showHint
-    el.done.hidden = view.done === null
-    if (view.done !== null) {
-      el.done.dataset["ok"] = String(view.done.ok)
-      el.done.dataset["previous"] = String(view.done.previous)
-      setText(el.doneIcon, view.done.ok ? "✓" : "✕")
-      setText(el.doneTitle, view.done.title)
-      setText(el.doneText, view.done.text)
-      setText(el.doneError, view.done.error)
-      el.doneError.hidden = view.done.error === ""
-    }
-    if (document.title !== view.title) document.title = view.title
-    const href = favicon(view.state)
-    if (el.icon.getAttribute("href") !== href) el.icon.setAttribute("href", href)
-  }
-
-  const setConnection = (status: "connecting" | "live" | "reconnecting") => {
-    el.conn.hidden = false
-    el.conn.dataset["conn"] = status
-    setText(el.connText, status === "live" ? "Live" : status === "connecting" ? "Connecting…" : "Reconnecting…")
-  }
-
-  const parse = <A>(event: Event): A | undefined => {
-    if (!(event instanceof MessageEvent) || typeof event.data !== "string") return undefined
-    try {
-      return JSON.parse(event.data) as A
-    } catch {
-      return undefined
-    }
-  }
-
-  // Only this path's stream: no other query parameter of the page's URL is carried over.
-  const streamUrl = new URL(location.pathname, location.origin)
-  streamUrl.search = "?progress=sse"
-
-  let source: EventSource | undefined
-  let retryMs = 1000
-  const connect = () => {
-    const es = new EventSource(streamUrl.href)
-    source = es
-    es.addEventListener("open", () => {
-      retryMs = 1000
-      setConnection("live")
-    })
-    es.addEventListener("error", () => {
-      setConnection("reconnecting")
-      // EventSource retries by itself after a network error, but gives up for good on an HTTP error (a 429,
-      // a proxy's 502): then start over, backing off.
-      if (es.readyState === EventSource.CLOSED && source === es) {
-        source = undefined
-        setTimeout(connect, retryMs)
-        retryMs = Math.min(retryMs * 2, 30_000)
-      }
-    })
-    es.addEventListener("state", (event) => {
-      const data = parse<StateData>(event)
-      if (data === undefined) return
-      const entry = logEntryFor(model, data)
-      if (entry !== undefined) {
-        log = pushLog(log, entry)
-        renderLog()
-      }
-      model = applyState(model, data)
-      render()
-    })
-    es.addEventListener("progress", (event) => {
-      const data = parse<ProgressData>(event)
-      if (data === undefined) return
-      // A progress of a transfer already over (a late sample) must not undo its final numbers.
-      if (model.done !== null && model.done.transferId === data.transferId) return
-      model = applyProgress(model, data)
-      render()
-    })
-    es.addEventListener("done", (event) => {
-      const data = parse<DoneData>(event)
-      if (data === undefined) return
-      model = applyDone(model, data)
-      log = logWithDone(log, data)
-      renderLog()
-      render()
-    })
-  }
-
-  renderLog()
-  render()
-  setConnection("connecting")
-  connect()
-}
-
-if (typeof document !== "undefined" && document.getElementById("initial") !== null) boot()

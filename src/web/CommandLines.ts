@@ -6,8 +6,8 @@ export interface CommandLine {
 }
 
 /**
- * The curl one-liners for a path on this host. The client script (`client.ts`, which may not import) renders
- * the same lines again whenever the path changes: keep the two in step.
+ * The curl one-liners for a path on this host: the server renders them for `mypath`, the page's script again
+ * for the path typed in.
  */
 export const commandLines = (base: string, path: string, n: number): ReadonlyArray<CommandLine> => {
   const url = (query: string): string => {

@@ -1,27 +1,11 @@
-import { readFileSync } from "node:fs"
-import { baseCss, escapeHtml, htmlPage, logoSvg, newNonce } from "./home/document.js"
-import { commandLines } from "./home/commands.js"
+import { commandLines } from "./CommandLines.js"
+import { escapeHtml } from "./Html.js"
+import type { Capabilities, Page } from "./PageShell.js"
+import { htmlPage } from "./PageShell.js"
+import { baseCss, logoSvg } from "./SiteStyle.js"
 
-let clientScript: string | undefined
-
-/**
- * The page's script: `src/http/home/client.ts` as compiled by `npm run build`, read once, on first use (so a
- * module that merely imports this one never touches the file system).
- */
-const client = (): string => {
-  if (clientScript === undefined) {
-    let text: string
-    try {
-      text = readFileSync(new URL("./home/client.js", import.meta.url), "utf8")
-    } catch {
-      text = `document.documentElement.dataset["broken"] = "client.js is missing: run npm run build"`
-    }
-    // The map comment would point at a file this page never serves; `</script` cannot occur in compiled TS
-    // text except inside strings, and is neutralised anyway.
-    clientScript = text.replace(/\n\/\/# sourceMappingURL=.*\s*$/, "\n").replace(/<\/script/gi, "<\\/script")
-  }
-  return clientScript
-}
+/** The page sends and receives with XHR and fetch, holds what it received as `blob:` URLs, and has a form. */
+const homeCapabilities: Capabilities = { script: true, blobImages: true, forms: true }
 
 const homeCss = `
 html:not(.js) .jsonly{display:none}
@@ -131,23 +115,25 @@ const uploadIcon =
 const commandBlocks = (base: string): string =>
   commandLines(base, "mypath", 1).map(({ id, label, line }) =>
     `<div><p class="cmd-label">${escapeHtml(label)}</p><div class="cmd"><pre id="cmd-${id}">${escapeHtml(line)}</pre>` +
-    `<button type="button" class="copy jsonly" data-copy="cmd-${id}" aria-label="Copy: ${escapeHtml(label)}" title="Copy">${copyIcon}</button></div></div>`
+    `<button type="button" class="copy jsonly" data-copy="cmd-${id}" aria-label="Copy: ${
+      escapeHtml(label)
+    }" title="Copy">${copyIcon}</button></div></div>`
   ).join("\n")
 
-/** `/`: what this server is, how to use it from this very host, and a browser send/receive form. */
-export const homePage = (base: string) => {
-  const nonce = newNonce()
-  return htmlPage(
-    `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark"><meta name="referrer" content="no-referrer">
-<title>pipe · stream files between devices through a URL</title>
-<meta name="description" content="Send a file or a text from one device to another through a URL. Nothing is stored.">
-<style nonce="${nonce}">${baseCss}${homeCss}</style>
-<script nonce="${nonce}">document.documentElement.classList.add("js")</script>
-</head>
-<body data-base="${escapeHtml(base)}">
-<header class="wrap top">
+/**
+ * `/`: what this server is, how to use it from this very host, and a browser send/receive form, run by
+ * `script` (src/web/browser/home.ts).
+ */
+export const renderHome = (base: string, nonce: string, script: string): Page =>
+  htmlPage({
+    title: "pipe · stream files between devices through a URL",
+    nonce,
+    head:
+      `<meta name="description" content="Send a file or a text from one device to another through a URL. Nothing is stored.">
+<script nonce="${escapeHtml(nonce)}">document.documentElement.classList.add("js")</script>`,
+    css: `${baseCss}${homeCss}`,
+    bodyAttributes: { "data-base": base },
+    body: `<header class="wrap top">
 <a class="brand" href="/">${logoSvg}<span>pipe</span></a>
 <nav class="nav" aria-label="Site"><a href="#terminal" class="wide">Terminal</a><a href="/help">Help</a><a href="/noscript">No-JS form</a></nav>
 </header>
@@ -227,11 +213,6 @@ ${commandBlocks(base)}
 </ol>
 </section>
 </main>
-<footer class="wrap foot"><span>pipe: an HTTP pipe server</span><a href="/help">curl help</a><a href="/noscript">send without JavaScript</a><a href="/version">version</a></footer>
-<script type="module" nonce="${nonce}">${client()}</script>
-</body></html>
-`,
-    nonce,
-    true
-  )
-}
+<footer class="wrap foot"><span>pipe: an HTTP pipe server</span><a href="/help">curl help</a><a href="/noscript">send without JavaScript</a><a href="/version">version</a></footer>`,
+    script
+  }, homeCapabilities)

@@ -1,0 +1,27 @@
+/**
+ * The pages this server renders, as plain data for src/http to send. Each call is one response: a fresh
+ * nonce, and the script the build bundled for the page.
+ */
+import type { Snapshot } from "../schema/Snapshot.js"
+import { browserScripts } from "./BrowserScripts.js"
+import { renderDashboard } from "./DashboardPage.js"
+import { renderHome } from "./HomePage.js"
+import { newNonce } from "./Nonce.js"
+import { renderNoscript } from "./NoscriptPage.js"
+import type { Page } from "./PageShell.js"
+
+export { helpText } from "./HelpText.js"
+export type { Page } from "./PageShell.js"
+
+/**
+ * The live dashboard of a path (protocol §4.3): rendered in the snapshot's state, then kept current by its
+ * script from the same URL's SSE stream.
+ */
+export const dashboardPage = (path: string, snapshot: typeof Snapshot.Encoded): Page =>
+  renderDashboard({ path, snapshot, nonce: newNonce(), script: browserScripts.dashboard })
+
+/** `/` for a client that reached this server at `baseUrl`. */
+export const homePage = (baseUrl: string): Page => renderHome(baseUrl, newNonce(), browserScripts.home)
+
+/** `/noscript`, in the step `query` asks for. */
+export const noscriptPage = (query: URLSearchParams): Page => renderNoscript(query, newNonce())

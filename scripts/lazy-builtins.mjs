@@ -30,6 +30,9 @@ export const lazyBuiltins = () => ({
   setup(build) {
     const filter = new RegExp(`^(node:)?(${lazy.join("|")})$`)
     build.onResolve({ filter }, (args) => ({ path: args.path.replace(/^node:/, ""), namespace: "lazy-builtin" }))
-    build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({ contents: standIn(args.path), loader: "js" }))
+    build.onLoad(
+      { filter: /.*/, namespace: "lazy-builtin" },
+      (args) => ({ contents: standIn(args.path), loader: "js" })
+    )
   }
 })

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: it sizes the heap before the rest loads.
+import "./HeapTuning.js"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Effect, Exit, Runtime } from "effect"

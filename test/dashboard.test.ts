@@ -410,6 +410,16 @@ describe("dashboard in Chromium", () => {
     // renderer and compiled client with hostile strings in every server-provided field.
     const hostile = `"><script>alert("path")</script><img src=x onerror=alert(1)>'&`
     const error = `</script><script>alert("sse")</script><img src=x onerror=alert(3)>`
+    const hostileDone = {
+      transferId: `t_<b>"'`,
+      ok: false,
+      bytes: 1000,
+      total: null,
+      durationSec: 1,
+      avgMbps: 0.001,
+      error: hostile,
+      at: 1_700_000_001_000
+    }
     const snapshot: Snapshot = {
       path: hostile,
       state: "aborted",
@@ -426,16 +436,8 @@ describe("dashboard in Chromium", () => {
       spectators: 1,
       startedAt: 1_700_000_000_000,
       updatedAt: 1_700_000_001_000,
-      done: {
-        transferId: `t_<b>"'`,
-        ok: false,
-        bytes: 1000,
-        total: null,
-        durationSec: 1,
-        avgMbps: 0.001,
-        error: hostile,
-        at: 1_700_000_001_000
-      }
+      done: hostileDone,
+      last: hostileDone
     }
     const script = await servedScript(dashboardUrl(pipePath(uniqueName("dash-hostile"))))
     const nonce = "dGVzdC1ub25jZS0x"

@@ -21,6 +21,7 @@ export const snapshotOf = (name: PipeName, view: PipeView, now: number): Snapsho
     spectators: view.spectators,
     startedAt: view.stats?.startedAt ?? null,
     updatedAt: now,
-    done: view.done ?? null
+    done: view.done ?? null,
+    last: view.done ?? null
   }
 }

@@ -18,6 +18,8 @@ export const Snapshot = Schema.Struct({
   spectators: Schema.Number,
   startedAt: Schema.NullOr(Schema.Number),
   updatedAt: Schema.Number,
-  done: Schema.NullOr(DoneData)
+  done: Schema.NullOr(DoneData),
+  /** The path's last finished transfer (protocol §9): outlives the retention window, equals `done` during it. */
+  last: Schema.NullOr(DoneData)
 })
 export type Snapshot = typeof Snapshot.Type

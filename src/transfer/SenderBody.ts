@@ -70,6 +70,15 @@ const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
       onField: () => {},
       onFile: (info) => {
         if (opened) return () => {}
+        // multipasta takes a CR followed by anything and then LF for a line end, so `…\r \n\r\n` ends the
+        // headers two bytes early and the receivers would get them as data. Such a CR stays in the value it
+        // cut short: refusing that part is a visible break instead of silently shifted bytes.
+        if (Object.values(info.headers).some((value) => [value].flat().some((text) => text.includes("\r")))) {
+          req.off("data", feed)
+          req.resume()
+          fail(new Error("multipart: a bare CR in the first part's headers"))
+          return () => {}
+        }
         opened = true
         // The part's own header lines, whole: multipasta's parsed fields keep only the type, not `filename=`.
         const header = (name: string) => {

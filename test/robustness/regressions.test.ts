@@ -135,6 +135,21 @@ describe("multipart part headers that used to throw or leak", () => {
     await expectAliveAndClean()
   })
 
+  it("a CR, a space and LF ending a part header (fuzz seed mx7kkaq9-26493 #744): never two extra bytes", async () => {
+    // multipasta read `\r \n\r\n` as the end of the part's headers, so the receiver got the blank line's
+    // CRLF as data and the sender was told of success.
+    const path = pipePath(uniqueName("cr-sp-lf"))
+    const content = prngBytes(path, 3_240)
+    const body = onePart([Buffer.from("Content-Type: text/plain; charset=utf-8\r \n", "latin1")], content)
+    const result = await rawTransfer(server(), path, { body, headers: multipartHeaders })
+    const got = result.receivers[0]
+    expect(got?.complete && got.body.length !== content.length, "no shifted body delivered as complete").toBe(false)
+    if (got?.head?.status === 200 && got.complete) expectDelivered(got, content, "receiver")
+    else expect(result.senderText).not.toMatch(/received successfully/)
+    await expectTransferWorks(server(), path)
+    await expectAliveAndClean()
+  })
+
   it("an invalid UTF-8 byte in the part's Content-Type: relayed as application/octet-stream", async () => {
     const path = pipePath(uniqueName("bad-part-type"))
     const content = prngBytes(path, 5_000)

@@ -7,7 +7,7 @@ import { initial, Message as Msg, replayOf, step, viewOf, waitingIds } from "../
 import { SenderLine } from "../domain/SenderLine.js"
 import type { TransferId } from "../domain/TransferId.js"
 import { makeTransferId } from "../domain/TransferId.js"
-import type { ProgressData } from "../domain/TransferReport.js"
+import type { DoneData, ProgressData } from "../domain/TransferReport.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
 import { failedInternally, progressOf } from "../domain/TransferStats.js"
 import { injectedFault } from "../FaultInjection.js"
@@ -104,6 +104,11 @@ export interface PipeActorOptions {
   readonly settings: ServerSettings
   /** Keeps this actor alive for the retention window after a transfer, then calls `endRetention`. */
   readonly retain: (transferId: TransferId) => Effect.Effect<void>
+  /**
+   * Keeps the ended transfer's result as the path's last one (protocol §9), beyond this actor's life. The
+   * actor knows only this function: where the record goes (memory, a file) is the registry's business.
+   */
+  readonly record: (done: DoneData) => Effect.Effect<void>
 }
 
 export const makePipeActor = (
@@ -187,6 +192,8 @@ export const makePipeActor = (
         const ended = running
         running = undefined
         if (ended !== undefined) yield* Fiber.interrupt(ended.ticker).pipe(Effect.forkIn(scope))
+        // Before anything else can be asked of this actor: a view read after `done` finds it in the history too.
+        yield* options.record(done)
         yield* countEnded(done.ok, done.bytes)
         yield* Metric.update(PipeMetrics.transferDuration, done.durationSec)
         yield* Effect.logInfo("transfer ended").pipe(

@@ -332,7 +332,11 @@ describe("PipeActor", () => {
         expect(yield* registry.size).toBe(1)
         yield* TestClock.adjust(1)
         expect(yield* registry.size).toBe(0)
-        expect(yield* registry.view(name)).toEqual(idleView)
+        // Idle, no actor, and the result outlives it as the path's `last` (protocol §9), the same object.
+        const after = yield* registry.view(name)
+        expect({ ...after, last: undefined }).toEqual(idleView)
+        expect(after.last).toEqual(kept.done)
+        expect(after.last).toBe(kept.last)
       }))
 
     it.effect("a spectator watching through the window sees the path go back to idle", () =>

@@ -396,6 +396,27 @@ describe("PipeActor", () => {
       }))
   })
 
+  describe("history (protocol §9)", () => {
+    it.effect("each ended transfer is recorded once, with the result spectators are told, before it is visible", () =>
+      Effect.gen(function*() {
+        const fake = yield* makeFakeRunner()
+        const recorded: Array<unknown> = []
+        const actor = yield* actorOn(fake, { record: (done) => Effect.sync(() => void recorded.push(done)) })
+        for (const [outcome, bytes] of [[completed, 5], [failed("The sender disconnected."), 3]] as const) {
+          const ticket = yield* joinSender(actor, fakeSender())
+          yield* joinReceiver(actor, fakeReceiver())
+          const run = yield* fake.nextRun
+          expect(recorded.length).toBe(fake.runs.length - 1)
+          run.meter.bytes = bytes
+          yield* Deferred.succeed(run.finish, outcome)
+          yield* Deferred.await(ticket.settled).pipe(Effect.ignore)
+          const view = yield* actor.view
+          expect(recorded.at(-1)).toBe(view.done)
+        }
+        expect(recorded).toMatchObject([{ ok: true, bytes: 5 }, { ok: false, bytes: 3 }])
+      }))
+  })
+
   describe("shutdown", () => {
     it.effect("ends waiting parties with 503 ShuttingDown, then closes the spectators' streams", () =>
       Effect.gen(function*() {

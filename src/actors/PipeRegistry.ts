@@ -70,11 +70,21 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           )
         })
 
+      /** Holds the path's actor until the returned effect runs (see `PipeActorOptions.hold`). */
+      const hold = (name: PipeName) =>
+        Effect.gen(function*() {
+          const actors = yield* Deferred.await(self)
+          const held = yield* Scope.make()
+          yield* RcMap.get(actors, name).pipe(Scope.provide(held))
+          return Scope.close(held, Exit.void)
+        })
+
       const actors = yield* RcMap.make({
         lookup: (name: PipeName) =>
           makePipeActor(name, {
             settings,
             retain: retain(name),
+            hold: hold(name),
             record: (done) => history.record(name, done)
           })
       })

@@ -339,6 +339,28 @@ describe("PipeActor", () => {
         expect(after.last).toBe(kept.last)
       }))
 
+    it.effect("parties that all vanish mid-transfer do not take its end with them: done, retained, recorded", () =>
+      Effect.gen(function*() {
+        const fake = yield* makeFakeRunner()
+        const registry = yield* registryOn(fake, { retention: Duration.seconds(30) })
+        const handlers = yield* Scope.make()
+        const actor = yield* registry.acquire(name, "party").pipe(Scope.provide(handlers))
+        yield* joinSender(actor, fakeSender()).pipe(Scope.provide(handlers))
+        yield* joinReceiver(actor, fakeReceiver()).pipe(Scope.provide(handlers))
+        const run = yield* fake.nextRun
+        // Both clients are gone (their handlers interrupted) while the relay is still ending.
+        yield* Scope.close(handlers, Exit.void)
+        expect(yield* registry.size).toBe(1)
+        run.meter.bytes = 3
+        yield* Deferred.succeed(run.finish, failed("The sender disconnected."))
+        const view = yield* registry.view(name)
+        expect(view.state).toBe("aborted")
+        expect(view.done).toMatchObject({ ok: false, bytes: 3, error: "The sender disconnected." })
+        yield* TestClock.adjust(30_000)
+        expect(yield* registry.size).toBe(0)
+        expect((yield* registry.view(name)).last).toEqual(view.done)
+      }))
+
     it.effect("a spectator watching through the window sees the path go back to idle", () =>
       Effect.gen(function*() {
         const fake = yield* makeFakeRunner()

@@ -120,6 +120,7 @@ export const actorOn = (fake: FakeRunner, options: ActorOptions = {}) =>
   makePipeActor(PipeName(options.name ?? "p"), {
     settings: settingsWith(options.settings),
     retain: options.retain ?? (() => Effect.void),
+    hold: Effect.succeed(Effect.void),
     record: options.record ?? (() => Effect.void)
   }).pipe(Effect.provideService(TransferRunner, fake.runner))
 

@@ -21,7 +21,9 @@ import { HistoryUnavailable, sweepEvery, TransferHistory } from "./TransferHisto
  * Reads and writes are synchronous (`DatabaseSync`) and each is one prepared statement on an indexed key: a
  * few microseconds for a read, one small transaction per finished transfer for a write (WAL and
  * `synchronous = NORMAL`: the commit appends to the log, no fsync per transfer). The whole table is never
- * held in memory; SQLite's own page cache is what it costs.
+ * held in memory; SQLite's own page cache is what it costs. Measured with bench/history-record.mjs (Node
+ * 24.21, 100,000 records, 46-character paths, 2 busy cores): 296 bytes of file per record, a write 35 µs at
+ * the median and 2.6 ms at the 99th percentile (a WAL checkpoint), a read 23 µs at the median.
  */
 
 /** Bumped if the layout ever changes; a file from a newer layout is refused, not misread. */

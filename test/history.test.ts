@@ -200,16 +200,20 @@ describe("history limits", () => {
 describe("--data-dir", () => {
   it("the last result survives a real restart of the server", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pipe-data-"))
-    const flags = ["--retention", "1s", "--data-dir", dir]
+    const flags = ["--retention", "1s", "--shutdown-grace", "0s", "--data-dir", dir]
     const first = await startServer(flags)
     const done = pipePath(uniqueName("restart-ok"))
     const broken = pipePath(uniqueName("restart-aborted"))
+    const cut = pipePath(uniqueName("restart-cut"))
     let kept: DoneData | null
     try {
       await transfer(first, done, "survives a restart")
       await abortedTransfer(first, broken)
       kept = (await snapshotOf(first, done)).last
       expectLast(kept, { ok: true, bytes: "survives a restart".length })
+      // Still streaming when the server stops: the shutdown ends it, and that end is recorded before the file
+      // is closed.
+      await holdStreaming(first, cut)
     } finally {
       await first.stop()
     }
@@ -223,6 +227,7 @@ describe("--data-dir", () => {
       expect(await lastHeader(second, done)).toBe("complete")
       expectLast((await snapshotOf(second, broken)).last, { ok: false })
       expect(await lastHeader(second, broken)).toBe("aborted")
+      expectLast((await snapshotOf(second, cut)).last, { ok: false, error: "The server is shutting down." })
       // The restarted server records too.
       await transfer(second, done, "and goes on")
       expectLast((await idleAfterRetention(second, done)).last, { bytes: "and goes on".length })

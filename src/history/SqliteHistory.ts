@@ -111,42 +111,52 @@ export const layerSqlite = (dir: string) =>
       const dropExpired = (now: number) => {
         count -= changesOf(expire.run(now - ttlMs))
       }
-      // On startup, expired records are dropped before anything is served.
+
+      /** Deletes the oldest rows while there are more than `--history-max`; returns the count left. */
+      const evict = (rows: number) => {
+        let left = rows
+        while (left > Math.max(0, historyMax) && changesOf(evictOldest.run()) > 0) left--
+        return left
+      }
+
+      // On startup, before anything is served: expired records are dropped, and with a smaller --history-max
+      // than the file was written with, the oldest go at once.
       const startedAt = yield* Clock.currentTimeMillis
       yield* Effect.try({
         try: () => {
           dropExpired(startedAt)
-          count = Schema.decodeUnknownSync(CountRow)(db.prepare("SELECT count(*) AS n FROM last_transfer").get()).n
+          count = evict(
+            Schema.decodeUnknownSync(CountRow)(db.prepare("SELECT count(*) AS n FROM last_transfer").get()).n
+          )
         },
         catch: unusable(dir)
       })
 
       /** After startup a failing statement (disk full, say) is logged; the server goes on without it. */
       const guarded = <A>(what: string, run: () => A, fallback: A) =>
-        Effect.suspend(() => {
-          if (!db.isOpen) return Effect.succeed(fallback)
-          try {
-            return Effect.succeed(run())
-          } catch (error) {
-            return Effect.as(
-              Effect.logError("history store failed").pipe(
-                Effect.annotateLogs({ operation: what, dir, error: reasonOf(error) })
-              ),
-              fallback
+        Effect.suspend(() =>
+          db.isOpen
+            ? Effect.try({ try: run, catch: reasonOf }).pipe(
+              Effect.catch((error) =>
+                Effect.as(
+                  Effect.logError("history store failed").pipe(Effect.annotateLogs({ operation: what, dir, error })),
+                  fallback
+                )
+              )
             )
-          }
-        })
+            // Closed: the server is past its shutdown, nothing is left to record.
+            : Effect.succeed(fallback)
+        )
 
+      /** One transaction; `count` changes only once it is committed, so a failed write leaves it right. */
       const write = (name: string, finishedAt: number, json: string) => {
         begin.run()
         try {
-          if (changesOf(remove.run(name)) === 0) count++
+          const replaced = changesOf(remove.run(name)) > 0
           insert.run(name, finishedAt, json)
-          while (count > historyMax) {
-            if (changesOf(evictOldest.run()) === 0) break
-            count--
-          }
+          const left = evict(replaced ? count : count + 1)
           commit.run()
+          count = left
         } catch (error) {
           if (db.isTransaction) rollback.run()
           throw error

@@ -163,6 +163,25 @@ describe("TransferHistory (sqlite file)", () => {
       yield* Scope.close(third.scope, Exit.void)
     }))
 
+  it.effect("restarted with a smaller --history-max, the oldest records go at once", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      const first = yield* open(dir, 10)
+      const results = yield* Effect.forEach([a, b, c, d], (name) =>
+        Effect.flatMap(finishedNow(), (done) => Effect.as(first.history.record(name, done), done)))
+      yield* Scope.close(first.scope, Exit.void)
+
+      const second = yield* open(dir, 2)
+      expect(yield* second.history.size).toBe(2)
+      expect(yield* Effect.forEach([a, b, c, d], second.history.last)).toEqual([
+        Option.none(),
+        Option.none(),
+        Option.some(results[2]),
+        Option.some(results[3])
+      ])
+      yield* Scope.close(second.scope, Exit.void)
+    }))
+
   it.effect("a file that is not a database is refused at startup, with the reason", () =>
     Effect.gen(function*() {
       const dir = freshDir()

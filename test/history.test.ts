@@ -1,10 +1,10 @@
 // The last result of a path (protocol §9): kept after the retention window, in memory or in --data-dir across
 // a real restart, evicted and expired by its limits, never a pipe slot; an unusable --data-dir stops startup.
 import { Schema } from "effect"
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import type { DoneData } from "../src/domain/TransferReport.js"
 import { Snapshot } from "../src/schema/Snapshot.js"
 import { repoRoot } from "./support/artifacts.js"
@@ -20,6 +20,15 @@ import { curlReceiver, curlSender } from "./support/transfer.js"
 import { waitFor } from "./support/wait.js"
 
 const decodeSnapshot = Schema.decodeUnknownSync(Snapshot)
+
+const tempDirs: Array<string> = []
+/** A fresh directory under the system's temp dir, removed after the file's tests. */
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  tempDirs.push(dir)
+  return dir
+}
+afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
 
 const snapshotOf = async (server: ServerHandle, path: string): Promise<Snapshot> => {
   const reply = await request(server.url, `${path}?progress`, { headers: { accept: "application/json" } })
@@ -200,7 +209,7 @@ describe("history limits", () => {
 
 describe("--data-dir", () => {
   it("the last result survives a real restart of the server", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pipe-data-"))
+    const dir = tempDir("pipe-data-")
     const flags = ["--retention", "1s", "--shutdown-grace", "0s", "--data-dir", dir]
     const first = await startServer(flags)
     const done = pipePath(uniqueName("restart-ok"))
@@ -255,7 +264,7 @@ describe("--data-dir", () => {
   }
 
   it("a corrupt file is one line on stderr and exit 1, before listening", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pipe-corrupt-"))
+    const dir = tempDir("pipe-corrupt-")
     writeFileSync(join(dir, "history.sqlite"), Buffer.alloc(8192, "garbage "))
     expect(await refusal(["--data-dir", dir])).toEqual({
       code: 1,
@@ -265,7 +274,7 @@ describe("--data-dir", () => {
   })
 
   it("a directory that cannot be created is one line on stderr and exit 1", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "pipe-notdir-")), "a-file")
+    const file = join(tempDir("pipe-notdir-"), "a-file")
     writeFileSync(file, "not a directory")
     const dir = join(file, "x")
     expect(await refusal(["--data-dir", dir])).toEqual({
@@ -280,7 +289,7 @@ describe("--data-dir", () => {
   it.skipIf(root && !existsSync("/usr/sbin/runuser") && !existsSync("/sbin/runuser"))(
     "an unwritable directory is one line on stderr and exit 1",
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), "pipe-readonly-"))
+      const dir = tempDir("pipe-readonly-")
       chmodSync(dir, 0o555)
       const refused = await refusal(["--data-dir", dir], root ? "nobody" : undefined)
       expect(refused).toEqual({
@@ -292,7 +301,7 @@ describe("--data-dir", () => {
   )
 
   it("PIPE_DATA_DIR is the flag's fallback", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "pipe-env-")), "a-file")
+    const file = join(tempDir("pipe-env-"), "a-file")
     writeFileSync(file, "")
     const previous = process.env["PIPE_DATA_DIR"]
     process.env["PIPE_DATA_DIR"] = join(file, "x")

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Option, Scope } from "effect"
 import { TestClock } from "effect/testing"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PipeName } from "../../src/domain/PipeName.js"
@@ -40,7 +40,13 @@ const b = PipeName("b")
 const c = PipeName("c")
 const d = PipeName("d")
 
-const freshDir = () => mkdtempSync(join(tmpdir(), "pipe-history-"))
+const dirs: Array<string> = []
+const freshDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "pipe-history-"))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
 
 const stores: ReadonlyArray<{ readonly kind: string; readonly layer: (max: number) => Layer.Layer<TransferHistory> }> =
   [

@@ -15,6 +15,12 @@ export interface ServerSettings {
   readonly shutdownGrace: Duration.Duration
   /** A transfer that moves no byte for this long ends as aborted. */
   readonly stallTimeout: Duration.Duration
+  /** How long a path's last result is kept after its transfer (protocol §9). */
+  readonly historyTtl: Duration.Duration
+  /** Paths whose last result is kept; beyond it the oldest record goes. */
+  readonly historyMax: number
+  /** Where the history's SQLite file lives; none keeps it in memory. */
+  readonly dataDir: Option.Option<string>
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("pipe/ServerConfig") {}
@@ -31,7 +37,10 @@ export const defaultSettings: ServerSettings = {
   maxPipes: 10_000,
   waitTimeout: Option.none(),
   shutdownGrace: Duration.seconds(30),
-  stallTimeout: Duration.minutes(10)
+  stallTimeout: Duration.minutes(10),
+  historyTtl: Duration.hours(24),
+  historyMax: 100_000,
+  dataDir: Option.none()
 }
 
 export type LogFormat = "json" | "pretty"

@@ -7,7 +7,7 @@ import { initial, Message as Msg, replayOf, step, viewOf, waitingIds } from "../
 import { SenderLine } from "../domain/SenderLine.js"
 import type { TransferId } from "../domain/TransferId.js"
 import { makeTransferId } from "../domain/TransferId.js"
-import type { ProgressData } from "../domain/TransferReport.js"
+import type { DoneData, ProgressData } from "../domain/TransferReport.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
 import { failedInternally, progressOf } from "../domain/TransferStats.js"
 import { injectedFault } from "../FaultInjection.js"
@@ -98,12 +98,26 @@ interface Running {
   readonly relay: Fiber.Fiber<TransferOutcome>
   /** Cuts the transfer from outside with a reason (shutdown, stall). */
   readonly abort: Deferred.Deferred<TransferAbort>
+  /** Lets go of the hold `start` took on this actor. */
+  readonly release: Effect.Effect<void>
 }
 
 export interface PipeActorOptions {
   readonly settings: ServerSettings
   /** Keeps this actor alive for the retention window after a transfer, then calls `endRetention`. */
   readonly retain: (transferId: TransferId) => Effect.Effect<void>
+  /**
+   * Keeps this actor alive until the returned effect runs: taken when a transfer starts, let go once its end
+   * has been read. Without it, a sender and receivers that all vanish at once (a killed `curl -T -`, its
+   * receiver cut off in turn) let go of the actor with the `TransferEnded` still queued: the transfer would
+   * end with no `done`, no retention and no history record, the aborted migration nobody was watching.
+   */
+  readonly hold: Effect.Effect<Effect.Effect<void>>
+  /**
+   * Keeps the ended transfer's result as the path's last one (protocol §9), beyond this actor's life. The
+   * actor knows only this function: where the record goes (memory, a file) is the registry's business.
+   */
+  readonly record: (done: DoneData) => Effect.Effect<void>
 }
 
 export const makePipeActor = (
@@ -158,6 +172,7 @@ export const makePipeActor = (
           Effect.forkIn(scope)
         )
         const abort = yield* Deferred.make<TransferAbort>()
+        const release = yield* options.hold
         const relay = yield* runner.run(
           name,
           senderOf(sender),
@@ -176,7 +191,7 @@ export const makePipeActor = (
           ),
           Effect.forkIn(scope)
         )
-        running = { transferId, meter, ticker, relay, abort }
+        running = { transferId, meter, ticker, relay, abort, release }
         yield* Metric.update(PipeMetrics.counters.transfersStarted, 1)
         yield* shift(PipeMetrics.gauges.transfersActive, 1)
       })
@@ -187,6 +202,8 @@ export const makePipeActor = (
         const ended = running
         running = undefined
         if (ended !== undefined) yield* Fiber.interrupt(ended.ticker).pipe(Effect.forkIn(scope))
+        // Before anything else can be asked of this actor: a view read after `done` finds it in the history too.
+        yield* options.record(done)
         yield* countEnded(done.ok, done.bytes)
         yield* Metric.update(PipeMetrics.transferDuration, done.durationSec)
         yield* Effect.logInfo("transfer ended").pipe(
@@ -200,7 +217,11 @@ export const makePipeActor = (
             ...(done.error === null ? {} : { error: done.error })
           })
         )
-        if (ended !== undefined) yield* options.retain(ended.transferId)
+        if (ended !== undefined) {
+          // The retention's hold is taken before the transfer's own is let go: the actor never drops to zero.
+          yield* options.retain(ended.transferId)
+          yield* ended.release
+        }
       })
 
     const partyOf = (id: number) => {

@@ -1,12 +1,20 @@
-import { Context, Deferred, Effect, Exit, Layer, RcMap, Ref, Scope } from "effect"
+import { Context, Deferred, Effect, Exit, Layer, Option, RcMap, Ref, Scope } from "effect"
 import type { PipeError } from "../domain/PipeError.js"
 import { shuttingDown, tooManyPipes, tooManySpectatorsOnServer } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
 import type { TransferId } from "../domain/TransferId.js"
+import type { DoneData } from "../domain/TransferReport.js"
+import { TransferHistory } from "../history/TransferHistory.js"
 import { ServerConfig } from "../ServerConfig.js"
 import type { PipeActor, PipeView } from "./PipeActor.js"
 import { idleView, makePipeActor } from "./PipeActor.js"
 import { initPipeMetrics } from "./PipeMetrics.js"
+
+/** A path as `HEAD` and the JSON snapshot show it: its actor's view, and its last result from the history. */
+export interface PathView extends PipeView {
+  /** The path's last finished transfer (protocol §9): the retained `done` while there is one. */
+  readonly last: DoneData | undefined
+}
 
 /**
  * Path → actor. An actor exists while someone holds it: a handler for as long as its request runs, or the
@@ -27,7 +35,7 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
    * The path's current view without bringing an actor to life for it: probes and snapshot polls of paths
    * nobody uses cost nothing and leave nothing behind.
    */
-  readonly view: (name: PipeName) => Effect.Effect<PipeView>
+  readonly view: (name: PipeName) => Effect.Effect<PathView>
   /** A server-wide spectator slot for the caller's scope (each path also has its own limit). */
   readonly admitSpectator: Effect.Effect<void, PipeError, Scope.Scope>
   /** From now on new requests on pipes are refused; what runs goes on. */
@@ -41,6 +49,7 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
     PipeRegistry,
     Effect.gen(function*() {
       const settings = yield* ServerConfig
+      const history = yield* TransferHistory
       yield* initPipeMetrics
       const registryScope = yield* Effect.scope
       const self = yield* Deferred.make<RcMap.RcMap<PipeName, PipeActor>>()
@@ -61,8 +70,23 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           )
         })
 
+      /** Holds the path's actor until the returned effect runs (see `PipeActorOptions.hold`). */
+      const hold = (name: PipeName) =>
+        Effect.gen(function*() {
+          const actors = yield* Deferred.await(self)
+          const held = yield* Scope.make()
+          yield* RcMap.get(actors, name).pipe(Scope.provide(held))
+          return Scope.close(held, Exit.void)
+        })
+
       const actors = yield* RcMap.make({
-        lookup: (name: PipeName) => makePipeActor(name, { settings, retain: retain(name) })
+        lookup: (name: PipeName) =>
+          makePipeActor(name, {
+            settings,
+            retain: retain(name),
+            hold: hold(name),
+            record: (done) => history.record(name, done)
+          })
       })
       yield* Deferred.succeed(self, actors)
 
@@ -97,8 +121,13 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           }),
         view: (name) =>
           Effect.gen(function*() {
-            if (!(yield* RcMap.has(actors, name))) return idleView
-            return yield* Effect.scoped(Effect.flatMap(RcMap.get(actors, name), (actor) => actor.view))
+            // The history first: a transfer ending between the two reads then shows as `streaming` with the
+            // previous `last`, never as `streaming` with its own result already `last`.
+            const recorded = yield* history.last(name)
+            const view = (yield* RcMap.has(actors, name))
+              ? yield* Effect.scoped(Effect.flatMap(RcMap.get(actors, name), (actor) => actor.view))
+              : idleView
+            return { ...view, last: view.done ?? Option.getOrUndefined(recorded) }
           }),
         admitSpectator: Effect.acquireRelease(
           Ref.modify(spectators, (n) => n < settings.maxSpectatorsTotal ? [true, n + 1] : [false, n]),

@@ -65,6 +65,17 @@ const serverOptions = {
   ),
   shutdownGrace: duration("shutdown-grace", "30s", "On SIGTERM, how long running transfers may go on."),
   stallTimeout: duration("stall-timeout", "10m", "A transfer that moves no byte for this long ends as aborted."),
+  historyTtl: duration("history-ttl", "24h", "How long a path's last result is kept after its transfer."),
+  historyMax: integer("history-max", defaultSettings.historyMax, "Paths whose last result is kept; oldest go first."),
+  dataDir: Flag.String("data-dir").pipe(
+    Flag.withFallbackConfig(Config.String(envName("data-dir"))),
+    Flag.optional,
+    Flag.withDescription(
+      `Keep the last results in a SQLite file in this directory, across restarts. Env ${
+        envName("data-dir")
+      }, default none (memory).`
+    )
+  ),
   logFormat: Flag.Literals("log-format", ["json", "pretty"]).pipe(
     Flag.withFallbackConfig(Config.Literals(["json", "pretty"], envName("log-format"))),
     Flag.withDefault<LogFormat>("json"),

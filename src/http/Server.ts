@@ -5,6 +5,8 @@ import * as HttpServer from "effect/http/HttpServer"
 import type { Server } from "node:http"
 import { gaugeValue, PipeMetrics } from "../actors/PipeMetrics.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
+import { historyLayer } from "../history/HistoryLayer.js"
+import type { HistoryUnavailable } from "../history/TransferHistory.js"
 import type { LogFormat, ServerSettings } from "../ServerConfig.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { TransferRunnerLive } from "../transfer/Transfer.js"
@@ -40,8 +42,11 @@ const gracefulShutdown = (nodeServer: Server, registry: PipeRegistry["Service"],
     nodeServer.closeAllConnections()
   })
 
-/** Runs the server until SIGINT/SIGTERM. */
-export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Effect<void> => {
+/**
+ * Runs the server until SIGINT/SIGTERM. A `--data-dir` it cannot use is one line on stderr and exit 1, before
+ * it listens.
+ */
+export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Effect<void, HistoryUnavailable> => {
   const nodeServer = makeNodeListener()
   const lifecycle = Layer.effectDiscard(Effect.gen(function*() {
     const registry = yield* PipeRegistry
@@ -63,6 +68,8 @@ export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Ef
     Layer.provide(serving),
     Layer.provideMerge(PipeRegistry.layer),
     Layer.provide(TransferRunnerLive),
+    // Below the registry, so it is released after it: the shutdown's aborted transfers are still recorded.
+    Layer.provide(historyLayer),
     Layer.provideMerge(
       NodeHttpServer.layer(() => nodeServer, {
         host: settings.host,
@@ -74,6 +81,7 @@ export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Ef
     Layer.provide(Layer.succeed(ServerConfig, settings)),
     Layer.provide(Logger.layer([logFormat === "json" ? Logger.consoleJson : Logger.consolePretty()])),
     Layer.launch,
-    Effect.orDie
+    Effect.tapErrorTag("HistoryUnavailable", (error) => Console.error(error.message)),
+    Effect.catchTag("ServeError", (error) => Effect.die(error))
   )
 }

@@ -1,9 +1,9 @@
-import type { PipeView } from "../actors/PipeActor.js"
+import type { PathView } from "../actors/PipeRegistry.js"
 import type { PipeName } from "../domain/PipeName.js"
 import type { Snapshot } from "../schema/Snapshot.js"
 
 /** The JSON snapshot of a path's view (protocol §4.2): zeros and nulls when idle. */
-export const snapshotOf = (name: PipeName, view: PipeView, now: number): Snapshot => {
+export const snapshotOf = (name: PipeName, view: PathView, now: number): Snapshot => {
   const { live } = view
   return {
     path: `/api/v1/pipe/${name}`,
@@ -22,6 +22,6 @@ export const snapshotOf = (name: PipeName, view: PipeView, now: number): Snapsho
     startedAt: view.stats?.startedAt ?? null,
     updatedAt: now,
     done: view.done ?? null,
-    last: view.done ?? null
+    last: view.last ?? null
   }
 }

@@ -332,7 +332,33 @@ describe("PipeActor", () => {
         expect(yield* registry.size).toBe(1)
         yield* TestClock.adjust(1)
         expect(yield* registry.size).toBe(0)
-        expect(yield* registry.view(name)).toEqual(idleView)
+        // Idle, no actor, and the result outlives it as the path's `last` (protocol §9), the same object.
+        const after = yield* registry.view(name)
+        expect({ ...after, last: undefined }).toEqual(idleView)
+        expect(after.last).toEqual(kept.done)
+        expect(after.last).toBe(kept.last)
+      }))
+
+    it.effect("parties that all vanish mid-transfer do not take its end with them: done, retained, recorded", () =>
+      Effect.gen(function*() {
+        const fake = yield* makeFakeRunner()
+        const registry = yield* registryOn(fake, { retention: Duration.seconds(30) })
+        const handlers = yield* Scope.make()
+        const actor = yield* registry.acquire(name, "party").pipe(Scope.provide(handlers))
+        yield* joinSender(actor, fakeSender()).pipe(Scope.provide(handlers))
+        yield* joinReceiver(actor, fakeReceiver()).pipe(Scope.provide(handlers))
+        const run = yield* fake.nextRun
+        // Both clients are gone (their handlers interrupted) while the relay is still ending.
+        yield* Scope.close(handlers, Exit.void)
+        expect(yield* registry.size).toBe(1)
+        run.meter.bytes = 3
+        yield* Deferred.succeed(run.finish, failed("The sender disconnected."))
+        const view = yield* registry.view(name)
+        expect(view.state).toBe("aborted")
+        expect(view.done).toMatchObject({ ok: false, bytes: 3, error: "The sender disconnected." })
+        yield* TestClock.adjust(30_000)
+        expect(yield* registry.size).toBe(0)
+        expect((yield* registry.view(name)).last).toEqual(view.done)
       }))
 
     it.effect("a spectator watching through the window sees the path go back to idle", () =>
@@ -389,6 +415,27 @@ describe("PipeActor", () => {
         expect(yield* registry.view(name)).toMatchObject({ state: "waiting", sender: true, done: undefined })
         yield* TestClock.adjust(20_000)
         expect(yield* registry.view(name)).toMatchObject({ state: "waiting", sender: true })
+      }))
+  })
+
+  describe("history (protocol §9)", () => {
+    it.effect("each ended transfer is recorded once, with the result spectators are told, before it is visible", () =>
+      Effect.gen(function*() {
+        const fake = yield* makeFakeRunner()
+        const recorded: Array<unknown> = []
+        const actor = yield* actorOn(fake, { record: (done) => Effect.sync(() => void recorded.push(done)) })
+        for (const [outcome, bytes] of [[completed, 5], [failed("The sender disconnected."), 3]] as const) {
+          const ticket = yield* joinSender(actor, fakeSender())
+          yield* joinReceiver(actor, fakeReceiver())
+          const run = yield* fake.nextRun
+          expect(recorded.length).toBe(fake.runs.length - 1)
+          run.meter.bytes = bytes
+          yield* Deferred.succeed(run.finish, outcome)
+          yield* Deferred.await(ticket.settled).pipe(Effect.ignore)
+          const view = yield* actor.view
+          expect(recorded.at(-1)).toBe(view.done)
+        }
+        expect(recorded).toMatchObject([{ ok: true, bytes: 5 }, { ok: false, bytes: 3 }])
       }))
   })
 

@@ -7,8 +7,10 @@ import { PipeRegistry } from "../../../src/actors/PipeRegistry.js"
 import type { PipeError } from "../../../src/domain/PipeError.js"
 import { PipeName } from "../../../src/domain/PipeName.js"
 import type { TransferId } from "../../../src/domain/TransferId.js"
+import type { DoneData } from "../../../src/domain/TransferReport.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../../../src/domain/TransferStats.js"
 import { failed } from "../../../src/domain/TransferStats.js"
+import { TransferHistory } from "../../../src/history/TransferHistory.js"
 import type { ServerSettings } from "../../../src/ServerConfig.js"
 import { defaultSettings, ServerConfig } from "../../../src/ServerConfig.js"
 
@@ -108,6 +110,8 @@ export interface ActorOptions {
   readonly settings?: Partial<ServerSettings>
   /** Called when a transfer's retention window starts; the registry's version holds the actor meanwhile. */
   readonly retain?: (transferId: TransferId) => Effect.Effect<void>
+  /** Called with each ended transfer's result, for the history. */
+  readonly record?: (done: DoneData) => Effect.Effect<void>
   readonly name?: string
 }
 
@@ -115,13 +119,16 @@ export interface ActorOptions {
 export const actorOn = (fake: FakeRunner, options: ActorOptions = {}) =>
   makePipeActor(PipeName(options.name ?? "p"), {
     settings: settingsWith(options.settings),
-    retain: options.retain ?? (() => Effect.void)
+    retain: options.retain ?? (() => Effect.void),
+    hold: Effect.succeed(Effect.void),
+    record: options.record ?? (() => Effect.void)
   }).pipe(Effect.provideService(TransferRunner, fake.runner))
 
 /** The registry over the fake runner, built in the caller's scope (the test's). */
 export const registryOn = (fake: FakeRunner, settings: Partial<ServerSettings> = {}) =>
   Layer.build(
     PipeRegistry.layer.pipe(
+      Layer.provide(TransferHistory.layerMemory),
       Layer.provide(Layer.mergeAll(Layer.succeed(ServerConfig, settingsWith(settings)), fake.layer))
     )
   ).pipe(Effect.map((context) => Context.get(context, PipeRegistry)))

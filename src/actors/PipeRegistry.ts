@@ -4,6 +4,7 @@ import { shuttingDown, tooManyPipes, tooManySpectatorsOnServer } from "../domain
 import type { PipeName } from "../domain/PipeName.js"
 import type { TransferId } from "../domain/TransferId.js"
 import { ServerConfig } from "../ServerConfig.js"
+import { makeEventIds } from "./EventIds.js"
 import type { PipeActor, PipeView } from "./PipeActor.js"
 import { idleView, makePipeActor } from "./PipeActor.js"
 import { initPipeMetrics } from "./PipeMetrics.js"
@@ -61,8 +62,10 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           )
         })
 
+      // One counter for every path and every actor a path will have: see EventIds.
+      const eventIds = yield* makeEventIds
       const actors = yield* RcMap.make({
-        lookup: (name: PipeName) => makePipeActor(name, { settings, retain: retain(name) })
+        lookup: (name: PipeName) => makePipeActor(name, { settings, retain: retain(name), eventIds })
       })
       yield* Deferred.succeed(self, actors)
 

@@ -70,6 +70,15 @@ describe("refusals: plain for curl, a page for a browser", () => {
     expectErrorPage(html, status, message)
   })
 
+  it("the hint fits the cause: how a path is made for an invalid path, not for an invalid query", async () => {
+    const hint = "A pipe path is made of letters"
+    const path = await request(server().url, "/a//b", { headers: { accept: browserAccept } })
+    const query = await request(server().url, `${pipePath("q")}?n=0x1`, { headers: { accept: browserAccept } })
+    expect([path.status, query.status]).toEqual([400, 400])
+    expect(path.text).toContain(hint)
+    expect(query.text).not.toContain(hint)
+  })
+
   it("405 keeps its Allow header on the page", async () => {
     const path = pipePath(uniqueName("method"))
     const { html, plain } = await both(server(), path, { method: "DELETE" })

@@ -21,7 +21,13 @@ export interface Refused {
 export const rejectionResponse = (error: PipeError, refused?: Refused): HttpServerResponse.HttpServerResponse => {
   const status = statusOf(error)
   if (refused !== undefined && wantsHtml(refused.accept)) {
-    const page = errorPage({ status, message: error.message, method: refused.method, path: refused.path })
+    const page = errorPage({
+      status,
+      message: error.message,
+      reason: error.reason,
+      method: refused.method,
+      path: refused.path
+    })
     return pageResponse(page).pipe(
       HttpServerResponse.setStatus(status),
       HttpServerResponse.setHeaders(headersOf(error))

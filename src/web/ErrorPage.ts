@@ -18,14 +18,19 @@ const headings: Readonly<Record<number, string>> = {
   503: "The server is busy"
 }
 
-/** A hint of what to do next, where there is a useful one. */
-const hints: Readonly<Record<number, string>> = {
-  400: "A pipe path is made of letters, digits and <code>. _ ~ -</code>, in segments separated by <code>/</code>.",
-  404: "Pipes live at <code>/api/v1/pipe/&lt;name&gt;</code> or simply <code>/&lt;name&gt;</code>.",
-  408: "The other side did not arrive in time. Start both again, in any order.",
-  409: "A transfer is already using this path. Wait for it to end, or pick another path.",
-  429: "Try again in a few seconds.",
-  503: "Try again in a few seconds."
+/** A hint of what to do next, by the refusal's reason (src/domain/PipeError.ts), where there is a useful one. */
+const hints: Readonly<Record<string, string>> = {
+  InvalidPath:
+    "A pipe path is made of letters, digits and <code>. _ ~ -</code>, in segments separated by <code>/</code>.",
+  NotFound: "Pipes live at <code>/api/v1/pipe/&lt;name&gt;</code> or simply <code>/&lt;name&gt;</code>.",
+  WaitTimedOut: "The other side did not arrive in time. Start both again, in any order.",
+  SenderConflict: "Someone is already sending on this path. Wait for that transfer to end, or pick another path.",
+  AlreadyEstablished: "A transfer is already using this path. Wait for it to end, or pick another path.",
+  ReceiversFull: "Every receiver this transfer asked for is already here.",
+  TooManySpectators: "Try again in a few seconds.",
+  TooManySpectatorsOnServer: "Try again in a few seconds.",
+  TooManyPipes: "Try again in a few seconds.",
+  ShuttingDown: "The server is restarting. Try again in a few seconds."
 }
 
 /** Longer paths are cut: the page is for reading, and the message says what went wrong. */
@@ -35,6 +40,8 @@ export interface ErrorPageInput {
   readonly status: number
   /** The refusal's message: the `[ERROR]` line a curl user reads, without its prefix. */
   readonly message: string
+  /** The refusal's finer cause, which picks the hint. */
+  readonly reason: string
   readonly method: string
   /** The path as the client sent it (never the query, which may carry a token). */
   readonly path: string
@@ -52,13 +59,13 @@ padding:3px 12px;margin:0 0 12px;font-variant-numeric:tabular-nums}
 .asked code{word-break:break-all}
 .oops .hint{font-size:.925rem;margin:12px 0 0}
 .actions{display:flex;gap:10px;flex-wrap:wrap;margin:22px 0 0}
-@media (max-width:520px){.wrap{padding:0 14px}.card{padding:16px}.actions .btn{flex:1}}
+@media (max-width:520px){.wrap{padding:0 14px}.card{padding:16px}.actions{flex-direction:column}}
 `
 
 /** The HTML face of a refusal (same status, same message as the plain `[ERROR]` line), with a way home. */
-export const renderErrorPage = ({ message, method, nonce, path, status }: ErrorPageInput): Page => {
+export const renderErrorPage = ({ message, method, nonce, path, reason, status }: ErrorPageInput): Page => {
   const heading = headings[status] ?? "This request was refused"
-  const hint = hints[status]
+  const hint = hints[reason]
   const shown = path.length > maxShownPath ? `${path.slice(0, maxShownPath)}…` : path
   return htmlPage({
     title: `${status} · ${heading} · pipe`,

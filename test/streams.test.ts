@@ -158,7 +158,8 @@ describe("?progress&until=done", () => {
     await waitForReceivers(server(), path, 1)
     const source = new PrngSource("aborted", { size: 4 * MB, holdAt: MB })
     const sender = curlSender(server(), path, source)
-    await receiver.waitForBytes(MB)
+    // Bytes flowed (the source holds at 1 MB, so the sender is mid-stream), then the sender dies.
+    await receiver.waitForBytes(MB / 2)
     sender.kill("SIGKILL")
     const watched = await watcher.result
     expect(watched.code).toBe(0)

@@ -40,7 +40,7 @@ describe("SSE spectators follow a transfer", () => {
     const spectator = openSse(server(), `${path}?progress`)
     const response = await spectator.response
     expect(response.headers["content-type"]).toMatch(/^text\/event-stream/)
-    expect(response.headers["cache-control"]).toBe("no-cache")
+    expect(response.headers["cache-control"]).toBe("no-cache, no-transform")
     expect(response.headers["x-accel-buffering"]).toBe("no")
     await spectator.next((e) => e.event === "state" && e.state === "idle", "idle on connect")
 
@@ -225,11 +225,13 @@ describe("content negotiation and limits", () => {
     }
   })
 
-  it("the server ends a spectator connection cleanly when its time-to-live is over", async () => {
+  it("the server ends a spectator connection cleanly when its time-to-live is over, announced by `ttl`", async () => {
     const path = pipePath(uniqueName("ttl"))
     const spectator = openSse(server(), `${path}?progress`)
     await spectator.next((e) => e.event === "state", "state")
     expect(await spectator.ended).toBe("end")
+    // Protocol §10: the end is announced, so a raw-curl bot knows to come back.
+    expect(spectator.ttl.map((t) => t.event)).toEqual([{ event: "ttl", reconnect: true, at: expect.any(Number) }])
     await waitFor(async () => (await healthz(server())).spectators === 0, { what: "spectator released" })
   })
 

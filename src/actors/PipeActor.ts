@@ -3,15 +3,27 @@ import type { PipeError } from "../domain/PipeError.js"
 import { tooManySpectators } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
 import type { Command, Event, Message, PipeState, ReceiverSeat, SenderSeat, View } from "../domain/PipeState.js"
-import { initial, Message as Msg, replayOf, step, viewOf, waitingIds } from "../domain/PipeState.js"
+import {
+  initial,
+  Message as Msg,
+  PipeState as State,
+  replayOf,
+  retainedOf,
+  step,
+  viewOf,
+  waitingIds
+} from "../domain/PipeState.js"
 import { SenderLine } from "../domain/SenderLine.js"
 import type { TransferId } from "../domain/TransferId.js"
 import { makeTransferId } from "../domain/TransferId.js"
 import type { DoneData, ProgressData } from "../domain/TransferReport.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
 import { failedInternally, progressOf } from "../domain/TransferStats.js"
+import type { UntilDoneStart } from "../domain/UntilDone.js"
+import { rememberedDones, untilDoneStart } from "../domain/UntilDone.js"
 import { injectedFault } from "../FaultInjection.js"
 import type { ServerSettings } from "../ServerConfig.js"
+import type { EventIds } from "./EventIds.js"
 import type { Party, ReceiverParty, SenderParty, Ticket } from "./Party.js"
 import { TransferRunner } from "./Party.js"
 import { PipeMetrics, shift } from "./PipeMetrics.js"
@@ -42,7 +54,20 @@ export interface Watch {
   /** The current snapshot as events: `state`, then `progress` if bytes flowed, then `done` if it ended. */
   readonly replay: ReadonlyArray<Stamped>
   readonly subscription: Subscription
+  /**
+   * How the stream starts (src/domain/UntilDone.ts): always `follow` without `untilDone`; for `missed` the
+   * replay is the retained result's snapshot, stamped with its `done`'s id; for `over` it is empty.
+   */
+  readonly start: UntilDoneStart
 }
+
+/** What a spectator asks for: `?until=done`, and the `Last-Event-ID` of a reconnection. */
+export interface WatchOptions {
+  readonly untilDone: boolean
+  readonly lastEventId: number | undefined
+}
+
+const plainWatch: WatchOptions = { untilDone: false, lastEventId: undefined }
 
 export interface SenderJoin {
   readonly party: SenderParty
@@ -64,7 +89,7 @@ export interface PipeActor {
   readonly joinReceiver: (join: ReceiverJoin) => Effect.Effect<Ticket, PipeError, Scope.Scope>
   readonly view: Effect.Effect<PipeView>
   /** Subscribes a spectator for the scope's lifetime (`path` as the client sent it, for the 429 message). */
-  readonly watch: (path: string) => Effect.Effect<Watch, PipeError, Scope.Scope>
+  readonly watch: (path: string, options?: WatchOptions) => Effect.Effect<Watch, PipeError, Scope.Scope>
   /** Ends the path for a server shutdown; completes once everyone has been told. */
   readonly shutdown: Effect.Effect<void>
   /** The retention window of `transferId` is over: forget its result. */
@@ -85,6 +110,7 @@ type Mail =
   | {
     readonly _tag: "Watch"
     readonly path: string
+    readonly options: WatchOptions
     readonly scope: Scope.Scope
     readonly reply: Deferred.Deferred<Watch, PipeError>
   }
@@ -118,6 +144,8 @@ export interface PipeActorOptions {
    * actor knows only this function: where the record goes (memory, a file) is the registry's business.
    */
   readonly record: (done: DoneData) => Effect.Effect<void>
+  /** The process-wide id counter: ids never go back, whichever actor of a path stamps them. */
+  readonly eventIds: EventIds
 }
 
 export const makePipeActor = (
@@ -139,7 +167,9 @@ export const makePipeActor = (
     const replies = new Map<number, Deferred.Deferred<Ticket, PipeError>>()
     const timers = new Map<number, Fiber.Fiber<unknown>>()
     let nextPartyId = 0
-    let nextEventId = 0
+    /** The highest id this actor handed out, and its latest live `done` ids (for `until=done`). */
+    let position = 0
+    const doneIds: Array<{ readonly transferId: string; readonly id: number }> = []
 
     const tell = (mail: Mail) => Queue.offer(mailbox, mail)
     const tellStep = (message: (now: number, bytes: number) => Message) => tell({ _tag: "Step", message })
@@ -147,7 +177,19 @@ export const makePipeActor = (
       Effect.flatMap(Deferred.make<A, E>(), (reply) => Effect.andThen(tell(mail(reply)), Deferred.await(reply)))
 
     const bytesNow = () => running?.meter.bytes ?? 0
-    const stamp = (event: Event): Stamped => ({ id: ++nextEventId, event })
+    const stamp = (event: Event): Stamped => {
+      position = options.eventIds.next()
+      return { id: position, event }
+    }
+    const publish = (event: Event) =>
+      Effect.suspend(() => {
+        const stamped = stamp(event)
+        if (event.event === "done") {
+          doneIds.push({ transferId: event.transferId, id: stamped.id })
+          if (doneIds.length > rememberedDones) doneIds.shift()
+        }
+        return hub.publish(stamped)
+      })
 
     const countEnded = (ok: boolean, bytes: number) =>
       Effect.all([
@@ -287,7 +329,7 @@ export const makePipeActor = (
         case "Finish":
           return finish(command)
         case "Publish":
-          return hub.publish(stamp(command.event))
+          return publish(command.event)
         case "CountWaiting":
           return shift(PipeMetrics.gauges.waitingParties, command.delta)
       }
@@ -352,10 +394,34 @@ export const makePipeActor = (
         if ((yield* hub.size) >= settings.maxSpectators) {
           return yield* Deferred.fail(mail.reply, tooManySpectators(mail.path, settings.maxSpectators))
         }
+        const at = yield* now
+        const start = mail.options.untilDone ? startOf(mail.options.lastEventId) : "follow"
         const subscription = yield* hub.subscribe.pipe(Scope.provide(mail.scope))
-        const replay = replayOf(state, yield* now, bytesNow()).map(stamp)
-        yield* Deferred.succeed(mail.reply, { replay, subscription })
+        yield* Deferred.succeed(mail.reply, { replay: replayFor(start, at), subscription, start })
       })
+
+    /** Where an `until=done` spectator stands, from its `Last-Event-ID` and what this path handed out. */
+    const startOf = (lastEventId: number | undefined): UntilDoneStart => {
+      const retained = retainedOf(state)
+      return untilDoneStart(lastEventId, {
+        doneIds: doneIds.map((d) => d.id),
+        position,
+        retainedDoneId: doneIds.find((d) => d.transferId === retained?.done.transferId)?.id,
+        active: state._tag === "Waiting" || state._tag === "Streaming"
+      })
+    }
+
+    const replayFor = (start: UntilDoneStart, at: number): ReadonlyArray<Stamped> => {
+      if (start === "over") return []
+      const retained = retainedOf(state)
+      const doneId = doneIds.find((d) => d.transferId === retained?.done.transferId)?.id
+      if (start === "missed" && retained !== undefined && doneId !== undefined) {
+        // The result it missed, as a latecomer during the retention would see it, all under its `done`'s id:
+        // the `Last-Event-ID` it reconnects with next is then that `done`'s, which is answered 204.
+        return replayOf(State.Retained({ last: retained }), at, 0).map((event) => ({ id: doneId, event }))
+      }
+      return replayOf(state, at, bytesNow()).map(stamp)
+    }
 
     /**
      * The server is going away: a running transfer is torn down visibly (receivers' sockets destroyed,
@@ -447,10 +513,17 @@ export const makePipeActor = (
       joinReceiver: ({ n, party, path }) =>
         joined(party, (id) => (transferId, at) => Msg.JoinReceiver({ seat: { id, n, path }, transferId, now: at })),
       view: ask<PipeView, never>((reply) => ({ _tag: "View", reply })),
-      watch: (path) =>
+      watch: (path, watchOptions = plainWatch) =>
         Effect.flatMap(
           Effect.scope,
-          (spectatorScope) => ask<Watch, PipeError>((reply) => ({ _tag: "Watch", path, scope: spectatorScope, reply }))
+          (spectatorScope) =>
+            ask<Watch, PipeError>((reply) => ({
+              _tag: "Watch",
+              path,
+              options: watchOptions,
+              scope: spectatorScope,
+              reply
+            }))
         ),
       endRetention: (transferId) =>
         Effect.flatMap(now, (at) => tellStep(() => Msg.RetentionEnded({ transferId, now: at }))),

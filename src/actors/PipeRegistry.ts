@@ -6,6 +6,7 @@ import type { TransferId } from "../domain/TransferId.js"
 import type { DoneData } from "../domain/TransferReport.js"
 import { TransferHistory } from "../history/TransferHistory.js"
 import { ServerConfig } from "../ServerConfig.js"
+import { makeEventIds } from "./EventIds.js"
 import type { PipeActor, PipeView } from "./PipeActor.js"
 import { idleView, makePipeActor } from "./PipeActor.js"
 import { initPipeMetrics } from "./PipeMetrics.js"
@@ -79,13 +80,16 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           return Scope.close(held, Exit.void)
         })
 
+      // One counter for every path and every actor a path will have: see EventIds.
+      const eventIds = yield* makeEventIds
       const actors = yield* RcMap.make({
         lookup: (name: PipeName) =>
           makePipeActor(name, {
             settings,
             retain: retain(name),
             hold: hold(name),
-            record: (done) => history.record(name, done)
+            record: (done) => history.record(name, done),
+            eventIds
           })
       })
       yield* Deferred.succeed(self, actors)

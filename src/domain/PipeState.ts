@@ -229,6 +229,9 @@ const refuse = (state: PipeState, id: number, error: PipeError): Step => stay(st
 const lastOf = (state: PipeState): Result | undefined =>
   state._tag === "Retained" || state._tag === "Waiting" ? state.last : undefined
 
+/** The finished transfer whose result the path still retains, if any (also while a new one gathers). */
+export const retainedOf = lastOf
+
 /** Admits a party into `next` (a gathering): reply, timer, count, then start or announce. */
 const admit = (
   next: Extract<PipeState, { _tag: "Waiting" }>,

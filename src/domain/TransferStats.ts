@@ -75,19 +75,40 @@ const mbpsOf = (stats: TransferStats): number => {
   return round2((last.bytes - first.bytes) / MB / ((last.at - first.at) / 1000))
 }
 
+/**
+ * The one percent rule, for every place a number is shown (the JSON snapshot, SSE `progress`, the replay of a
+ * finished transfer, and so the dashboard that renders them): no `total`, no percent (`null`, also once the
+ * transfer is over: bytes alone say how much went through); with a `total`, the share of it sent, rounded
+ * down to 0.1 and capped at 100. Rounded down, so that 100 means "all of it" and never "99.96 %"; capped,
+ * because a sender may send more than its `?total` announced (the done data keeps `bytes` and `total`, so
+ * a page can still say "9.10 MB (9.00 MB expected)"). A transfer of less than its total keeps its true
+ * share at the end (2 MB of 9 MB is 22.2 %), which is why its outcome is told by `done.ok`, not by 100 %.
+ * A `total` of 0 is reached by any byte count: 100.
+ */
+export const percentOf = (bytes: number, total: number | null): number | null => {
+  if (total === null) return null
+  if (bytes >= total) return 100
+  return Math.floor((bytes / total) * 1000) / 10
+}
+
+/** Seconds to go at the current speed: `null` without a total or a speed, 0 once the total is reached. */
+export const etaOf = (bytes: number, total: number | null, mbps: number): number | null => {
+  if (total === null) return null
+  const remaining = Math.max(0, total - bytes)
+  if (remaining === 0) return 0
+  return mbps > 0 ? round1(remaining / MB / mbps) : null
+}
+
 export const progressOf = (stats: TransferStats, now: number, bytes: number): ProgressData => {
   const mbps = mbpsOf(stats)
   const { total } = stats
-  const percent = total === null || total === 0 ? null : round1(Math.min(100, (bytes / total) * 100))
-  const remaining = total === null ? null : Math.max(0, total - bytes)
-  const etaSec = remaining === null ? null : remaining === 0 ? 0 : mbps > 0 ? round1(remaining / MB / mbps) : null
   return {
     transferId: stats.transferId,
     bytes,
     total,
-    percent,
+    percent: percentOf(bytes, total),
     mbps,
-    etaSec,
+    etaSec: etaOf(bytes, total, mbps),
     elapsedSec: round1((now - stats.startedAt) / 1000),
     stalledSec: round1(stalledMs(stats, now, bytes) / 1000),
     at: now

@@ -80,7 +80,15 @@ export const pipeApp = Effect.gen(function*() {
         })
       )
     ),
-    Effect.catchIf(isPipeError, (error) => Effect.as(countRejected(error.reason), rejectionResponse(error)))
+    Effect.catchIf(isPipeError, (error) =>
+      Effect.as(
+        countRejected(error.reason),
+        rejectionResponse(error, {
+          accept: request.headers["accept"],
+          method: request.method,
+          path: splitTarget(request.url).path
+        })
+      ))
   )
   // A refused upload must not go on: without this Node would read and discard the rest of its body.
   const unreadBody = response.status >= 400 && !nodeExchange(request).req.complete

@@ -44,8 +44,13 @@ export type SpectatorFormat = "sse" | "json" | "html"
 export const spectatorFormat = (query: URLSearchParams, accept: string | undefined): SpectatorFormat => {
   const explicit = query.get("progress")
   if (explicit === "sse" || explicit === "json" || explicit === "html") return explicit
-  const wanted = (accept ?? "").toLowerCase()
-  if (wanted.includes("text/html")) return "html"
-  if (wanted.includes("application/json")) return "json"
+  if (wantsHtml(accept)) return "html"
+  if ((accept ?? "").toLowerCase().includes("application/json")) return "json"
   return "sse"
 }
+
+/**
+ * A browser navigation: its `Accept` names `text/html` (scripts, curl and EventSource do not). The same
+ * test picks the dashboard for a spectator and an HTML page for a refusal.
+ */
+export const wantsHtml = (accept: string | undefined): boolean => (accept ?? "").toLowerCase().includes("text/html")

@@ -1,10 +1,11 @@
-import { Clock, Effect, Schedule, Schema } from "effect"
+import { Clock, Effect, Option, Schedule, Schema } from "effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type { ServerResponse } from "node:http"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { Stamped } from "../actors/SpectatorHub.js"
 import type { PipeName } from "../domain/PipeName.js"
+import { parseLastEventId } from "../domain/UntilDone.js"
 import { Snapshot } from "../schema/Snapshot.js"
 import { encodeSse, sseKeepalive } from "../schema/Sse.js"
 import { ServerConfig } from "../ServerConfig.js"
@@ -37,45 +38,70 @@ export const handleSpectator = (path: string, name: PipeName, query: URLSearchPa
       return HttpServerResponse.jsonUnsafe(yield* currentSnapshot(name), { headers: { "cache-control": "no-store" } })
     }
     if (format === "html") return pageResponse(dashboardPage(path, yield* currentSnapshot(name)))
-    return yield* streamEvents(path, name, nodeExchange(request).res)
+    return yield* streamEvents(path, name, query, nodeExchange(request).res)
   })
 
 /**
  * The SSE stream of one spectator: the replayed snapshot, then live events, a keepalive every 15 s, until
- * the spectator leaves (the handler is interrupted), the path shuts down, or the time-to-live ends it
- * cleanly. Frames go straight to the socket, one write per batch: this runs for every spectator on every
- * tick, and a `Stream` pipeline per connection cost ~0.4 ms of CPU per event delivered.
+ * the spectator leaves (the handler is interrupted), the path shuts down, `until=done` is satisfied (right
+ * after its `done`, src/domain/UntilDone.ts), or the time-to-live ends it cleanly, announced by a `ttl` event.
+ * Frames go straight to the socket, one write per batch: this runs for every spectator on every tick, and a
+ * `Stream` pipeline per connection cost ~0.4 ms of CPU per event delivered.
  */
-const streamEvents = (path: string, name: PipeName, res: ServerResponse) =>
+const streamEvents = (path: string, name: PipeName, query: URLSearchParams, res: ServerResponse) =>
   Effect.scoped(Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
     const { spectatorTtl } = yield* ServerConfig
     const registry = yield* PipeRegistry
     yield* registry.admitSpectator
     const actor = yield* registry.acquire(name, "spectator")
-    const watch = yield* actor.watch(path)
+    const untilDone = query.get("until") === "done"
+    const watch = yield* actor.watch(path, {
+      untilDone,
+      lastEventId: parseLastEventId(request.headers["last-event-id"])
+    })
+    // The `done` this stream waited for was already read by this spectator: EventSource stops on a 204.
+    if (watch.start === "over") return HttpServerResponse.empty({ status: 204 })
     res.writeHead(200, {
       "content-type": "text/event-stream",
-      "cache-control": "no-cache",
+      // `no-transform`: a proxy that compresses or rewrites would buffer the stream it is meant to pass on.
+      "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
       "access-control-allow-origin": "*"
     })
     // When the time-to-live ends a stream, EventSource should come back in a second, not its default 3.
     yield* send(res, `retry: 1000\n\n${frames(watch.replay)}`)
+    // It was away when its transfer ended: the replay just sent ends with that transfer's `done`.
+    if (watch.start === "missed") return endStream(res)
     yield* send(res, sseKeepalive).pipe(
       Effect.repeat(Schedule.spaced("15 seconds")),
       Effect.delay("15 seconds"),
       Effect.forkScoped
     )
-    yield* watch.subscription.take.pipe(
-      Effect.flatMap((batch) => send(res, frames(batch))),
-      Effect.forever,
+    const follow = Effect.gen(function*() {
+      while (true) {
+        const batch = yield* watch.subscription.take
+        // Live events only: the replay's `done`, if any, is an earlier transfer's and never ends the stream.
+        const cut = untilDone ? batch.findIndex((e) => e.event.event === "done") : -1
+        yield* send(res, frames(cut === -1 ? batch : batch.slice(0, cut + 1)))
+        if (cut !== -1) return
+      }
+    }).pipe(
       // The hub closed: the path is shutting down.
-      Effect.catchTag("HubClosed", () => Effect.void),
-      Effect.raceFirst(Effect.sleep(spectatorTtl))
+      Effect.catchTag("HubClosed", () => Effect.void)
     )
-    res.end()
-    return answeredDirectly(res)
+    const ended = yield* Effect.timeoutOption(follow, spectatorTtl)
+    if (Option.isNone(ended)) {
+      // Not through `send`: a spectator that stopped reading must not hold its connection past its end.
+      res.write(encodeSse(undefined, { event: "ttl", reconnect: true, at: yield* Clock.currentTimeMillis }))
+    }
+    return endStream(res)
   }))
+
+const endStream = (res: ServerResponse) => {
+  res.end()
+  return answeredDirectly(res)
+}
 
 /** Each event is framed once, however many spectators it goes to. */
 const framed = new WeakMap<Stamped, string>()

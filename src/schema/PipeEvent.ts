@@ -28,3 +28,21 @@ export type DoneEvent = typeof DoneEvent.Type
 export const PipeEvent = Schema.Union([StateEvent, ProgressEvent, DoneEvent])
 export type PipeEvent = typeof PipeEvent.Type
 export type PipeEventName = PipeEvent["event"]
+
+/**
+ * `data:` of an SSE `ttl` event (protocol §10): the spectator connection reached its time-to-live and ends
+ * cleanly right after; `reconnect` says that coming back is expected (EventSource does so by itself).
+ */
+export const TtlData = Schema.Struct({ reconnect: Schema.Literal(true), at: At })
+export type TtlData = typeof TtlData.Type
+
+/**
+ * Not a `PipeEvent`: it says nothing about the path, only about this connection, so the SDK's `watch`
+ * (which yields path events) never sees it, and a `switch` over `PipeEvent` stays exhaustive.
+ */
+export const TtlEvent = Schema.Struct({ event: Schema.Literal("ttl"), ...TtlData.fields })
+export type TtlEvent = typeof TtlEvent.Type
+
+/** Everything an SSE spectator stream carries: the path's events and the connection's own `ttl`. */
+export const StreamEvent = Schema.Union([StateEvent, ProgressEvent, DoneEvent, TtlEvent])
+export type StreamEvent = typeof StreamEvent.Type

@@ -1,5 +1,5 @@
 import { Effect, Schema } from "effect"
-import { PipeEvent } from "./PipeEvent.js"
+import { PipeEvent, StreamEvent } from "./PipeEvent.js"
 
 /** One SSE frame: the event's name, its per-path id, its data as one JSON line (protocol §4.1). */
 export interface SseFrame {
@@ -8,12 +8,16 @@ export interface SseFrame {
   readonly data: string
 }
 
-const encodeEvent = Schema.encodeSync(PipeEvent)
+const encodeEvent = Schema.encodeSync(StreamEvent)
 
-/** Frames a pipe event for the wire: its `event` tag becomes the `event:` line, the rest the `data:` line. */
-export const encodeSse = (id: number, event: PipeEvent): string => {
+/**
+ * Frames an event for the wire: its `event` tag becomes the `event:` line, the rest the `data:` line. A path
+ * event carries its id; the connection's `ttl` carries none (`id` undefined), so the `Last-Event-ID` of the
+ * reconnection that follows still names the last path event the spectator saw.
+ */
+export const encodeSse = (id: number | undefined, event: StreamEvent): string => {
   const { event: name, ...data } = encodeEvent(event)
-  return `event: ${name}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`
+  return `event: ${name}\n${id === undefined ? "" : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`
 }
 
 export const sseKeepalive = ": keepalive\n\n"
@@ -54,6 +58,7 @@ export const makeSseParser = () => {
 
 const decodeData = Schema.decodeUnknownEffect(Schema.fromJsonString(Schema.Unknown))
 const decodeEvent = Schema.decodeUnknownEffect(PipeEvent)
+const decodeStreamEvent = Schema.decodeUnknownEffect(StreamEvent)
 const decodeEventSync = Schema.decodeUnknownOption(PipeEvent)
 const decodeDataSync = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
 
@@ -64,7 +69,11 @@ const withName = (frame: SseFrame, data: unknown) =>
 export const decodeSseFrame = (frame: SseFrame) =>
   decodeData(frame.data).pipe(Effect.flatMap((data) => decodeEvent(withName(frame, data))))
 
-/** The same without Effect, for the browser: `undefined` for a frame that is not a pipe event. */
+/** Decodes any frame of a spectator stream, `ttl` included. */
+export const decodeStreamFrame = (frame: SseFrame) =>
+  decodeData(frame.data).pipe(Effect.flatMap((data) => decodeStreamEvent(withName(frame, data))))
+
+/** The same as `decodeSseFrame` without Effect, for the browser: `undefined` for a frame that is not a pipe event. */
 export const decodeSseFrameSync = (frame: SseFrame): PipeEvent | undefined => {
   const data = decodeDataSync(frame.data)
   if (data._tag === "None") return undefined

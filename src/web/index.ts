@@ -5,6 +5,8 @@
 import type { Snapshot } from "../schema/Snapshot.js"
 import { browserScripts } from "./BrowserScripts.js"
 import { renderDashboard } from "./DashboardPage.js"
+import type { ErrorPageInput } from "./ErrorPage.js"
+import { renderErrorPage } from "./ErrorPage.js"
 import { renderHome } from "./HomePage.js"
 import { newNonce } from "./Nonce.js"
 import { renderNoscript } from "./NoscriptPage.js"
@@ -25,3 +27,7 @@ export const homePage = (baseUrl: string): Page => renderHome(baseUrl, newNonce(
 
 /** `/noscript`, in the step `query` asks for. */
 export const noscriptPage = (query: URLSearchParams): Page => renderNoscript(query, newNonce())
+
+/** A refusal as a page, for a browser that navigated to it (`Accept: text/html`). */
+export const errorPage = (input: Omit<ErrorPageInput, "nonce">): Page =>
+  renderErrorPage({ ...input, nonce: newNonce() })

@@ -60,6 +60,8 @@ export const followSse = (res: IncomingMessage): Spectator => {
   res.setEncoding("utf8")
   res.on("data", (chunk: string) => {
     for (const frame of parse(chunk)) {
+      // The connection's own `ttl` (protocol §10) says nothing about the path.
+      if (frame.event === "ttl") continue
       let event: PipeEvent
       try {
         event = Effect.runSync(decodeSseFrame(frame))

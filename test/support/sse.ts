@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { type IncomingMessage, request as httpRequest } from "node:http"
-import type { PipeEvent } from "../../src/schema/PipeEvent.js"
-import { decodeSseFrame, makeSseParser } from "../../src/schema/Sse.js"
+import type { PipeEvent, TtlEvent } from "../../src/schema/PipeEvent.js"
+import { decodeStreamFrame, makeSseParser } from "../../src/schema/Sse.js"
 import type { ServerHandle } from "./server.js"
 import { waitFor } from "./wait.js"
 
@@ -19,6 +19,8 @@ export interface Received {
 export interface SseClient {
   readonly response: Promise<IncomingMessage>
   readonly events: Array<Received>
+  /** The connection's own `ttl` events (protocol §10), kept apart from the path's events; with its `id:`. */
+  readonly ttl: Array<{ readonly id: string | undefined; readonly event: TtlEvent }>
   /** Settles when the server ends the response: `end` (clean) or `error`. */
   readonly ended: Promise<"end" | "error">
   /** Awaits the first event (from `from` on) that satisfies `predicate`. */
@@ -34,11 +36,17 @@ export interface SseClient {
 export const openSse = (
   server: ServerHandle,
   path: string,
-  { accept = "text/event-stream", read = true }: { readonly accept?: string; readonly read?: boolean } = {}
+  { accept = "text/event-stream", headers = {}, read = true }: {
+    readonly accept?: string
+    readonly read?: boolean
+    /** More request headers (`Last-Event-ID` for a reconnection). */
+    readonly headers?: Readonly<Record<string, string>>
+  } = {}
 ): SseClient => {
   const { hostname, port } = new URL(server.url)
-  const req = httpRequest({ host: hostname, port, path, headers: { accept }, agent: false })
+  const req = httpRequest({ host: hostname, port, path, headers: { accept, ...headers }, agent: false })
   const events: Array<Received> = []
+  const ttl: Array<{ readonly id: string | undefined; readonly event: TtlEvent }> = []
   const parse = makeSseParser()
   let decodeError: unknown
   const response = new Promise<IncomingMessage>((resolve, reject) => {
@@ -60,7 +68,9 @@ export const openSse = (
         res.on("data", (chunk: string) => {
           for (const frame of parse(chunk)) {
             try {
-              events.push({ id: frame.id, event: Effect.runSync(decodeSseFrame(frame)), arrivedAt: performance.now() })
+              const event = Effect.runSync(decodeStreamFrame(frame))
+              if (event.event === "ttl") ttl.push({ id: frame.id, event })
+              else events.push({ id: frame.id, event, arrivedAt: performance.now() })
             } catch (error) {
               decodeError = error
             }
@@ -73,6 +83,7 @@ export const openSse = (
   return {
     response,
     events,
+    ttl,
     ended,
     next: async (predicate, what, from = 0, timeoutMs = 10_000) =>
       waitFor(

@@ -1,5 +1,7 @@
 import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Queue } from "effect"
 import { TestClock } from "effect/testing"
+import type { EventIds } from "../../../src/actors/EventIds.js"
+import { makeEventIds } from "../../../src/actors/EventIds.js"
 import type { ReceiverParty, SenderParty } from "../../../src/actors/Party.js"
 import { TransferRunner } from "../../../src/actors/Party.js"
 import { makePipeActor } from "../../../src/actors/PipeActor.js"
@@ -113,16 +115,23 @@ export interface ActorOptions {
   /** Called with each ended transfer's result, for the history. */
   readonly record?: (done: DoneData) => Effect.Effect<void>
   readonly name?: string
+  /** The id counter; by default a fresh one seeded from the (test) clock, as the registry's is at boot. */
+  readonly eventIds?: EventIds
 }
 
 /** A path's actor over the fake runner, living in the caller's scope (the test's). */
 export const actorOn = (fake: FakeRunner, options: ActorOptions = {}) =>
-  makePipeActor(PipeName(options.name ?? "p"), {
-    settings: settingsWith(options.settings),
-    retain: options.retain ?? (() => Effect.void),
-    hold: Effect.succeed(Effect.void),
-    record: options.record ?? (() => Effect.void)
-  }).pipe(Effect.provideService(TransferRunner, fake.runner))
+  Effect.flatMap(
+    options.eventIds === undefined ? makeEventIds : Effect.succeed(options.eventIds),
+    (eventIds) =>
+      makePipeActor(PipeName(options.name ?? "p"), {
+        settings: settingsWith(options.settings),
+        retain: options.retain ?? (() => Effect.void),
+        hold: Effect.succeed(Effect.void),
+        record: options.record ?? (() => Effect.void),
+        eventIds
+      })
+  ).pipe(Effect.provideService(TransferRunner, fake.runner))
 
 /** The registry over the fake runner, built in the caller's scope (the test's). */
 export const registryOn = (fake: FakeRunner, settings: Partial<ServerSettings> = {}) =>

@@ -1,22 +1,31 @@
-import { Effect, FileSystem, Option, Stdio, Stream } from "effect"
+import { Console, Effect, FileSystem, Option, Stdio, Stream } from "effect"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import { CliFailure, optionalField, receivers, runAgainst, server, target } from "./PipeTarget.js"
-import { averageMbps, formatAmount, formatBytes, formatRate, formatSeconds, makeStatusLine } from "./StatusLine.js"
+import {
+  averageMbps,
+  formatAmount,
+  formatBytes,
+  formatRate,
+  formatSeconds,
+  incompleteAmount,
+  makeStatusLine
+} from "./StatusLine.js"
 
 const options = {
   server,
   n: receivers,
   target,
   file: Argument.File("file").pipe(
-    Argument.withDescription("Where to write the data; stdout when absent. Created once the transfer starts."),
+    Argument.withDescription("Where to write (created when it starts); default stdout"),
     Argument.optional
   )
 }
 
 /**
  * `pipe receive <target> [file]`: waits for the pipe's next transfer and writes it out. A transfer that breaks
- * midway exits with status 1 and says so: a truncated copy never passes for a complete one.
+ * midway exits with status 1 and says so: a truncated copy never passes for a complete one. Interrupted, it
+ * closes its connection (the sender learns that its receiver left) and says how much of the file is missing.
  */
 export const receiveCommand = Command.make(
   "receive",
@@ -27,17 +36,19 @@ export const receiveCommand = Command.make(
         const fs = yield* FileSystem.FileSystem
         const stdio = yield* Stdio.Stdio
         const line = makeStatusLine(process.stderr)
+        let received: { readonly total: number | undefined; bytes: number } | undefined
         yield* line.update("↓ waiting for the sender…")
         yield* Effect.scoped(Effect.gen(function*() {
           const incoming = yield* client.openReceive(path, optionalField("n", args.n))
-          const total = Option.getOrUndefined(incoming.contentLength)
+          const progress = received = { total: Option.getOrUndefined(incoming.contentLength), bytes: 0 }
           const startedAt = Date.now()
-          let bytes = 0
           const counted = incoming.stream.pipe(
             Stream.tap((chunk) => {
-              bytes += chunk.length
+              progress.bytes += chunk.length
               return line.update(
-                `↓ ${formatAmount(bytes, total)} · ${formatRate(averageMbps(bytes, startedAt, Date.now()))}`
+                `↓ ${formatAmount(progress.bytes, progress.total)} · ${
+                  formatRate(averageMbps(progress.bytes, startedAt, Date.now()))
+                }`
               )
             })
           )
@@ -52,7 +63,42 @@ export const receiveCommand = Command.make(
               ),
             onSome: (file) => Stream.run(counted, fs.sink(file))
           })
-          yield* line.finish(`↓ ${formatBytes(bytes)} received in ${formatSeconds((Date.now() - startedAt) / 1000)}`)
-        })).pipe(Effect.onError(() => line.clear))
+          yield* line.finish(
+            `↓ ${formatBytes(progress.bytes)} received in ${formatSeconds((Date.now() - startedAt) / 1000)}`
+          )
+        })).pipe(
+          Effect.onError(() => line.clear),
+          // After the scope closed: the connection is gone (the server has seen this receiver leave) and the
+          // file is closed, so its size is what is on disk.
+          Effect.onInterrupt(() =>
+            Effect.gen(function*() {
+              const message = received === undefined
+                ? "interrupted while waiting for the sender"
+                : yield* Option.match(args.file, {
+                  onNone: () =>
+                    Effect.succeed(`interrupted after ${formatAmount(received?.bytes ?? 0, received?.total)}`),
+                  onSome: (file) =>
+                    fs.stat(file).pipe(
+                      Effect.map((info) => Number(info.size)),
+                      Effect.orElseSucceed(() => received?.bytes ?? 0),
+                      Effect.map((bytes) =>
+                        `interrupted: ${file} is incomplete (${incompleteAmount(bytes, received?.total)})`
+                      )
+                    )
+                })
+              yield* Console.error(`pipe receive: ${message}`)
+            })
+          )
+        )
       }))
-).pipe(Command.withDescription("Receive a pipe's next transfer into a file, or stdout. Exit status 1 if it broke."))
+).pipe(
+  Command.withDescription(
+    "Receive a pipe's next transfer into a file, or stdout. Exit status: 0 when it\n" +
+      "is complete, 1 if it broke, 2 usage error, 130/143 interrupted."
+  ),
+  Command.withShortDescription("Receive a pipe's next transfer into a file or stdout"),
+  Command.withExamples([
+    { command: "pipe receive http://host:8080/api/v1/pipe/backup backup.tar" },
+    { command: "pipe receive --server http://host:8080 pics | tar xzf -" }
+  ])
+)

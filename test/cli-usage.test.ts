@@ -85,6 +85,22 @@ describe("usage mistakes: one line on stderr, exit status 2, nothing on stdout",
       /^pipe receive: "http:\/\/exa mple.com\/api\/v1\/pipe\/x" is not a valid URL\n$/
     ],
     ["a URL without a pipe", ["send", "http://127.0.0.1:1/"], /^pipe send: "http:\/\/127.0.0.1:1\/" names no pipe/],
+    [
+      "another scheme",
+      ["receive", "ftp://host/api/v1/pipe/x"],
+      /^pipe receive: "ftp:\/\/host\/api\/v1\/pipe\/x" is not a valid http\(s\) URL\n$/
+    ],
+    ["a mistyped URL", ["watch", "http:/host/x"], /^pipe watch: "http:\/host\/x" is not a valid http\(s\) URL\n$/],
+    [
+      "-n out of range",
+      ["send", "-n", "0", "http://127.0.0.1:1/x"],
+      /^pipe send: Invalid value for flag --receivers: "0"\. Expected an integer from 1 to 256 /
+    ],
+    [
+      "a negative --total",
+      ["send", "--total", "-5", "http://127.0.0.1:1/x"],
+      /^pipe send: Invalid value for flag --total: "-5"\./
+    ],
     ["a path without a server", ["watch", "some/path"], /^pipe watch: "some\/path" is a path: give the server/],
     ["a bad server flag", ["server", "--port", "eighty"], /^pipe server: Invalid value for flag --port: "eighty"\./],
     [

@@ -23,6 +23,8 @@ export const server = Flag.String("server").pipe(
  */
 export const receivers = Flag.Int("receivers").pipe(
   Flag.withAlias("n"),
+  // Said before any request, as the usage mistake it is (exit 2), rather than as the server's 400 (exit 1).
+  Flag.filter((n) => n >= 1 && n <= 256, () => "Expected an integer from 1 to 256"),
   Flag.optional,
   Flag.withMetavar("N"),
   Flag.withDescription("Receivers, 1-256, the same on every side (default 1)")

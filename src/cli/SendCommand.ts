@@ -12,6 +12,7 @@ const options = {
   server,
   n: receivers,
   total: Flag.Int("total").pipe(
+    Flag.filter((bytes) => bytes >= 0, () => "Expected a byte count (0 or more)"),
     Flag.optional,
     Flag.withMetavar("BYTES"),
     Flag.withDescription("Size of stdin, so spectators get a percent and an ETA")

@@ -52,7 +52,9 @@ pipe.pipe(
   Command.run({ version }),
   // The presenter (Help.ts) has said what was wrong in one line; what is left is the status.
   Effect.catchTag("ShowHelp", () => setExitCode(usageStatus)),
-  Effect.catch((error) => Effect.andThen(Console.error(`pipe: ${error.message}`), setExitCode(usageStatus))),
+  Effect.catch((error) =>
+    Effect.andThen(Console.error(`pipe: ${error.message.split("\n")[0] ?? ""}`), setExitCode(usageStatus))
+  ),
   Effect.provide(Layer.mergeAll(Help.layer, cliConfig)),
   Effect.provide(NodeServices.layer),
   NodeRuntime.runMain({ teardown })

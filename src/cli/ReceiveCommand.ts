@@ -22,6 +22,31 @@ const options = {
   )
 }
 
+/** What a receiver holds once its transfer has started: bytes so far, of `total` when the sender said. */
+interface Received {
+  readonly total: number | undefined
+  bytes: number
+}
+
+/** What an interrupted receiver says it leaves behind; a file is measured on disk. */
+const interruptedMessage = (
+  fs: FileSystem.FileSystem,
+  file: Option.Option<string>,
+  received: Received | undefined
+): Effect.Effect<string> => {
+  if (received === undefined) return Effect.succeed("interrupted while waiting for the sender")
+  const { total } = received
+  return Option.match(file, {
+    onNone: () => Effect.succeed(`interrupted after ${formatAmount(received.bytes, total)}`),
+    onSome: (path) =>
+      fs.stat(path).pipe(
+        Effect.map((info) => Number(info.size)),
+        Effect.orElseSucceed(() => received.bytes),
+        Effect.map((bytes) => `interrupted: ${path} is incomplete (${incompleteAmount(bytes, total)})`)
+      )
+  })
+}
+
 /**
  * `pipe receive <target> [file]`: waits for the pipe's next transfer and writes it out. A transfer that breaks
  * midway exits with status 1 and says so: a truncated copy never passes for a complete one. Interrupted, it
@@ -36,7 +61,7 @@ export const receiveCommand = Command.make(
         const fs = yield* FileSystem.FileSystem
         const stdio = yield* Stdio.Stdio
         const line = makeStatusLine(process.stderr)
-        let received: { readonly total: number | undefined; bytes: number } | undefined
+        let received: Received | undefined
         yield* line.update("↓ waiting for the sender…")
         yield* Effect.scoped(Effect.gen(function*() {
           const incoming = yield* client.openReceive(path, optionalField("n", args.n))
@@ -71,23 +96,10 @@ export const receiveCommand = Command.make(
           // After the scope closed: the connection is gone (the server has seen this receiver leave) and the
           // file is closed, so its size is what is on disk.
           Effect.onInterrupt(() =>
-            Effect.gen(function*() {
-              const message = received === undefined
-                ? "interrupted while waiting for the sender"
-                : yield* Option.match(args.file, {
-                  onNone: () =>
-                    Effect.succeed(`interrupted after ${formatAmount(received?.bytes ?? 0, received?.total)}`),
-                  onSome: (file) =>
-                    fs.stat(file).pipe(
-                      Effect.map((info) => Number(info.size)),
-                      Effect.orElseSucceed(() => received?.bytes ?? 0),
-                      Effect.map((bytes) =>
-                        `interrupted: ${file} is incomplete (${incompleteAmount(bytes, received?.total)})`
-                      )
-                    )
-                })
-              yield* Console.error(`pipe receive: ${message}`)
-            })
+            Effect.flatMap(
+              interruptedMessage(fs, args.file, received),
+              (message) => Console.error(`pipe receive: ${message}`)
+            )
           )
         )
       }))

@@ -1,6 +1,7 @@
 // The typed client SDK (protocol §5) against a real server process: transfers, truncation, watch, refusals.
-import { Effect, Exit, Fiber, Option, Schedule, Stream } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, Schedule, Stream } from "effect"
 import { writeFileSync } from "node:fs"
+import { createServer, type ServerResponse } from "node:http"
 import { describe, expect, it } from "vitest"
 import type { PipeClientService, WatchError, WatchOptions } from "../src/client/index.js"
 import { decodeRejection, defaultReconnect, NodePipeClient, PipeClient } from "../src/client/index.js"
@@ -269,18 +270,176 @@ describe("PipeClient: watch", () => {
     }
   })
 
-  it("a latecomer within the retention window gets the retained done once, and untilDone ends on it", async () => {
+  it("a latecomer within the retention window gets the retained done once", async () => {
     const name = uniqueName("sdk-late")
     const data = prngBytes(name, 100_000)
     await run(Effect.gen(function*() {
       const c = yield* client
       return yield* Effect.all([c.send(name, Stream.make(data)), digestOf(c.receive(name))], { concurrency: 2 })
     }))
+    const watch = startWatch(server, name)
+    try {
+      await watch.waitForEvent("the retained done", (e) => e.event === "done")
+      expect(watch.events.map((e) => e.event)).toEqual(["state", "progress", "done"])
+      expect(watch.events[0]).toMatchObject({ state: "complete" })
+    } finally {
+      await watch.stop()
+    }
+  })
+
+  it("untilDone started within the retention window leaves the old transfer out and ends with the next one", async () => {
+    const name = uniqueName("sdk-late-until")
+    const transfer = (data: Uint8Array) =>
+      run(Effect.gen(function*() {
+        const c = yield* client
+        return yield* Effect.all([c.send(name, Stream.make(data)), digestOf(c.receive(name))], { concurrency: 2 })
+      }))
+    await transfer(prngBytes(name, 100_000))
+    const old = await run(Effect.flatMap(client, (c) => c.snapshot(name)))
     const watch = startWatch(server, name, { untilDone: true })
-    const exit = await within(watch.exit, 10_000, "the watch to end on the retained done")
-    expect(Exit.isSuccess(exit)).toBe(true)
-    expect(watch.events.map((e) => e.event)).toEqual(["state", "progress", "done"])
-    expect(watch.events[0]).toMatchObject({ state: "complete" })
+    try {
+      // Connected while the old transfer was retained (it is still): its replay held the old done.
+      await waitFor(async () => (await run(Effect.flatMap(client, (c) => c.snapshot(name)))).spectators === 1, {
+        what: "the watch connected"
+      })
+      const now = await run(Effect.flatMap(client, (c) => c.snapshot(name)))
+      expect(now.done?.transferId).toBe(old.done?.transferId)
+      await transfer(prngBytes(`${name}/next`, 200_000))
+      const exit = await within(watch.exit, 10_000, "the watch to end with the next transfer")
+      expect(Exit.isSuccess(exit)).toBe(true)
+      expect(watch.events.some((e) => e.transferId === old.done?.transferId)).toBe(false)
+      expect(watch.events.at(-1)).toMatchObject({ event: "done", ok: true, bytes: 200_000 })
+    } finally {
+      await watch.stop()
+    }
+  })
+})
+
+/**
+ * A stand-in for a server with protocol §10 (`?until=done`, 204 past the awaited done), which lands on the real
+ * server separately: each spectator connection gets the next scripted answer, every request is recorded.
+ */
+const standIn = async (
+  connections: ReadonlyArray<(res: ServerResponse) => void>,
+  snapshotOf: () => object
+) => {
+  const requests: Array<{ readonly url: string; readonly lastEventId: string | undefined }> = []
+  let next = 0
+  const server = createServer((req, res) => {
+    const url = req.url ?? ""
+    if (url.includes("progress=json")) {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(snapshotOf()))
+      return
+    }
+    const lastEventId = req.headers["last-event-id"]
+    requests.push({ url, lastEventId: Array.isArray(lastEventId) ? lastEventId[0] : lastEventId })
+    const answer = connections[next++]
+    if (answer === undefined) res.writeHead(500).end()
+    else answer(res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const address = server.address()
+  const port = typeof address === "object" && address !== null ? address.port : 0
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+}
+
+const at = 1_764_057_600_000
+const stateData = (state: string, transferId: string | null) => ({
+  state,
+  transferId,
+  sender: state === "streaming",
+  receivers: state === "streaming" ? 1 : 0,
+  expectedReceivers: 1,
+  at
+})
+const doneData = (transferId: string, ok: boolean) => ({
+  transferId,
+  ok,
+  bytes: 10,
+  total: null,
+  durationSec: 1,
+  avgMbps: 0,
+  error: ok ? null : "The sender aborted halfway.",
+  at
+})
+const frame = (id: number, event: string, data: object) =>
+  `event: ${event}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`
+const sse = (res: ServerResponse, text: string) => res.writeHead(200, { "content-type": "text/event-stream" }).end(text)
+const snapshotWith = (state: string, done: object | null, last: object | null) => ({
+  path: "/api/v1/pipe/x",
+  ...stateData(state, null),
+  bytes: 0,
+  total: null,
+  percent: null,
+  mbps: null,
+  etaSec: null,
+  elapsedSec: null,
+  spectators: 0,
+  startedAt: null,
+  updatedAt: at,
+  done,
+  last
+})
+
+describe("PipeClient: watch untilDone against a protocol §10 server (a stand-in)", () => {
+  const watchToEnd = (url: string) =>
+    Effect.runPromise(
+      Effect.flatMap(PipeClient, (c) =>
+        c.watch("x", { untilDone: true, reconnect: Schedule.spaced("10 millis") }).pipe(
+          Stream.runCollect,
+          Effect.exit
+        )).pipe(Effect.provide(NodePipeClient.layer({ baseUrl: url })))
+    )
+
+  it("asks for until=done, resumes with Last-Event-ID, and takes a 204 as 'ended': the result from the snapshot", async () => {
+    const server = await standIn([
+      (res) => sse(res, frame(7, "state", stateData("streaming", "t_1"))),
+      (res) => res.writeHead(204).end()
+    ], () => snapshotWith("complete", doneData("t_1", false), doneData("t_1", false)))
+    try {
+      const exit = await watchToEnd(server.url)
+      expect(server.requests).toMatchObject([
+        { url: expect.stringContaining("until=done"), lastEventId: undefined },
+        { url: expect.stringContaining("until=done"), lastEventId: "7" }
+      ])
+      expect(Exit.isSuccess(exit) ? [...exit.value].at(-1) : exit).toMatchObject({
+        event: "done",
+        transferId: "t_1",
+        ok: false
+      })
+    } finally {
+      await server.close()
+    }
+  })
+
+  it("a reconnection that finds the awaited transfer gone takes its result from `last`, or fails if none names it", async () => {
+    const found = await standIn([
+      (res) => sse(res, frame(3, "state", stateData("streaming", "t_2"))),
+      (res) => sse(res, frame(9, "state", stateData("idle", null)))
+    ], () => snapshotWith("idle", null, doneData("t_2", true)))
+    const lost = await standIn([
+      (res) => sse(res, frame(3, "state", stateData("streaming", "t_3"))),
+      (res) => sse(res, frame(9, "state", stateData("idle", null)))
+    ], () => snapshotWith("idle", null, doneData("t_other", true)))
+    try {
+      const ended = await watchToEnd(found.url)
+      expect(Exit.isSuccess(ended) ? [...ended.value].at(-1) : ended).toMatchObject({
+        event: "done",
+        transferId: "t_2",
+        ok: true
+      })
+      const failed = await watchToEnd(lost.url)
+      expect(Exit.isFailure(failed) ? Cause.squash(failed.cause) : failed).toMatchObject({
+        _tag: "ResultUnavailable",
+        transferId: "t_3"
+      })
+    } finally {
+      await Promise.all([found.close(), lost.close()])
+    }
   })
 })
 

@@ -2,19 +2,19 @@ import { Config, Console, Data, Effect, Option, Result } from "effect"
 import * as Argument from "effect/cli/Argument"
 import * as Flag from "effect/cli/Flag"
 import type { PipeClientService } from "../client/PipeClient.js"
+import { interruptionFails } from "./Termination.js"
 
 /** `<target>`: a full pipe URL, or a path (`name`, `a/b`, `/api/v1/pipe/name`) with `--server`. */
 export const target = Argument.String("target").pipe(
-  Argument.withDescription(
-    "A full pipe URL (http://host:port/api/v1/pipe/name), or a pipe path with --server / PIPE_URL."
-  )
+  Argument.withDescription("http://host:8080/api/v1/pipe/NAME, or NAME with --server")
 )
 
 /** `--server URL`, else env PIPE_URL; only needed when the target is a path. */
 export const server = Flag.String("server").pipe(
   Flag.withFallbackConfig(Config.String("PIPE_URL")),
   Flag.optional,
-  Flag.withDescription("The server's base URL (http://host:port) for a target given as a path. Env PIPE_URL.")
+  Flag.withMetavar("URL"),
+  Flag.withDescription("Server of a NAME target: http://host:8080 (or PIPE_URL)")
 )
 
 /**
@@ -23,8 +23,11 @@ export const server = Flag.String("server").pipe(
  */
 export const receivers = Flag.Int("receivers").pipe(
   Flag.withAlias("n"),
+  // Said before any request, as the usage mistake it is (exit 2), rather than as the server's 400 (exit 1).
+  Flag.filter((n) => n >= 1 && n <= 256, () => "Expected an integer from 1 to 256"),
   Flag.optional,
-  Flag.withDescription("Receivers of this transfer (1-256); sender and receivers must give the same. Default 1.")
+  Flag.withMetavar("N"),
+  Flag.withDescription("Receivers, 1-256, the same on every side (default 1)")
 )
 
 /** `{ key: value }` for `Some`, `{}` for `None`: an optional property as exactOptionalPropertyTypes wants it. */
@@ -53,6 +56,7 @@ const describe = (error: Describable) =>
 /**
  * Runs a client command against the pipe the user named: resolves the target, provides the client, and
  * turns any failure into `pipe <command>: <message>` on stderr and exit status 1 (2 for an unusable target).
+ * Interrupted (SIGINT, SIGTERM), it exits 130 or 143 once the command's own finalizers have told the server.
  *
  * The client (undici with it) is imported here, when a client command runs, never by `main`: `pipe server`
  * does not load it, and the idle server's memory stays what the server needs. For the same reason `run` is
@@ -82,4 +86,4 @@ export const runAgainst = <E extends Describable, R>(
       Effect.provide(NodePipeClient.layer({ baseUrl })),
       Effect.catch((error) => Effect.andThen(Console.error(`pipe ${command}: ${describe(error)}`), setExitCode(1)))
     )
-  })
+  }).pipe(Effect.onInterrupt(() => interruptionFails))

@@ -1,22 +1,56 @@
-import { Effect, FileSystem, Option, Stdio, Stream } from "effect"
+import { Console, Effect, FileSystem, Option, Stdio, Stream } from "effect"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import { CliFailure, optionalField, receivers, runAgainst, server, target } from "./PipeTarget.js"
-import { averageMbps, formatAmount, formatBytes, formatRate, formatSeconds, makeStatusLine } from "./StatusLine.js"
+import {
+  averageMbps,
+  formatAmount,
+  formatBytes,
+  formatRate,
+  formatSeconds,
+  incompleteAmount,
+  makeStatusLine
+} from "./StatusLine.js"
 
 const options = {
   server,
   n: receivers,
   target,
   file: Argument.File("file").pipe(
-    Argument.withDescription("Where to write the data; stdout when absent. Created once the transfer starts."),
+    Argument.withDescription("Where to write (created when it starts); default stdout"),
     Argument.optional
   )
 }
 
+/** What a receiver holds once its transfer has started: bytes so far, of `total` when the sender said. */
+interface Received {
+  readonly total: number | undefined
+  bytes: number
+}
+
+/** What an interrupted receiver says it leaves behind; a file is measured on disk. */
+const interruptedMessage = (
+  fs: FileSystem.FileSystem,
+  file: Option.Option<string>,
+  received: Received | undefined
+): Effect.Effect<string> => {
+  if (received === undefined) return Effect.succeed("interrupted while waiting for the sender")
+  const { total } = received
+  return Option.match(file, {
+    onNone: () => Effect.succeed(`interrupted after ${formatAmount(received.bytes, total)}`),
+    onSome: (path) =>
+      fs.stat(path).pipe(
+        Effect.map((info) => Number(info.size)),
+        Effect.orElseSucceed(() => received.bytes),
+        Effect.map((bytes) => `interrupted: ${path} is incomplete (${incompleteAmount(bytes, total)})`)
+      )
+  })
+}
+
 /**
  * `pipe receive <target> [file]`: waits for the pipe's next transfer and writes it out. A transfer that breaks
- * midway exits with status 1 and says so: a truncated copy never passes for a complete one.
+ * midway exits with status 1 and says so: a truncated copy never passes for a complete one. Interrupted, it
+ * closes its connection (the sender learns that its receiver left) and says how much of the file is missing.
  */
 export const receiveCommand = Command.make(
   "receive",
@@ -27,17 +61,19 @@ export const receiveCommand = Command.make(
         const fs = yield* FileSystem.FileSystem
         const stdio = yield* Stdio.Stdio
         const line = makeStatusLine(process.stderr)
+        let received: Received | undefined
         yield* line.update("↓ waiting for the sender…")
         yield* Effect.scoped(Effect.gen(function*() {
           const incoming = yield* client.openReceive(path, optionalField("n", args.n))
-          const total = Option.getOrUndefined(incoming.contentLength)
+          const progress = received = { total: Option.getOrUndefined(incoming.contentLength), bytes: 0 }
           const startedAt = Date.now()
-          let bytes = 0
           const counted = incoming.stream.pipe(
             Stream.tap((chunk) => {
-              bytes += chunk.length
+              progress.bytes += chunk.length
               return line.update(
-                `↓ ${formatAmount(bytes, total)} · ${formatRate(averageMbps(bytes, startedAt, Date.now()))}`
+                `↓ ${formatAmount(progress.bytes, progress.total)} · ${
+                  formatRate(averageMbps(progress.bytes, startedAt, Date.now()))
+                }`
               )
             })
           )
@@ -52,7 +88,29 @@ export const receiveCommand = Command.make(
               ),
             onSome: (file) => Stream.run(counted, fs.sink(file))
           })
-          yield* line.finish(`↓ ${formatBytes(bytes)} received in ${formatSeconds((Date.now() - startedAt) / 1000)}`)
-        })).pipe(Effect.onError(() => line.clear))
+          yield* line.finish(
+            `↓ ${formatBytes(progress.bytes)} received in ${formatSeconds((Date.now() - startedAt) / 1000)}`
+          )
+        })).pipe(
+          Effect.onError(() => line.clear),
+          // After the scope closed: the connection is gone (the server has seen this receiver leave) and the
+          // file is closed, so its size is what is on disk.
+          Effect.onInterrupt(() =>
+            Effect.flatMap(
+              interruptedMessage(fs, args.file, received),
+              (message) => Console.error(`pipe receive: ${message}`)
+            )
+          )
+        )
       }))
-).pipe(Command.withDescription("Receive a pipe's next transfer into a file, or stdout. Exit status 1 if it broke."))
+).pipe(
+  Command.withDescription(
+    "Receive a pipe's next transfer into a file, or stdout. Exit status: 0 when it\n" +
+      "is complete, 1 if it broke, 2 usage error, 130/143 interrupted."
+  ),
+  Command.withShortDescription("Receive a pipe's next transfer into a file or stdout"),
+  Command.withExamples([
+    { command: "pipe receive http://host:8080/api/v1/pipe/backup backup.tar" },
+    { command: "pipe receive --server http://host:8080 pics | tar xzf -" }
+  ])
+)

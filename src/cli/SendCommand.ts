@@ -1,29 +1,40 @@
-import { Effect, FileSystem, Option, Path, Stream } from "effect"
+import { Console, Effect, FileSystem, Option, Path, Stream } from "effect"
 import * as Argument from "effect/cli/Argument"
+import * as CliError from "effect/cli/CliError"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import type { SendBody } from "../client/PipeClient.js"
 import { optionalField, receivers, runAgainst, server, target } from "./PipeTarget.js"
 import { averageMbps, formatAmount, formatBytes, formatRate, formatSeconds, makeStatusLine } from "./StatusLine.js"
+import { apparentSize } from "./TreeSize.js"
 
 const options = {
   server,
   n: receivers,
   total: Flag.Int("total").pipe(
+    Flag.filter((bytes) => bytes >= 0, () => "Expected a byte count (0 or more)"),
     Flag.optional,
-    Flag.withDescription("Bytes to expect when reading stdin, so spectators get a percentage and an ETA.")
+    Flag.withMetavar("BYTES"),
+    Flag.withDescription("Size of stdin, so spectators get a percent and an ETA")
+  ),
+  totalOf: Flag.Path("total-of", { mustExist: true }).pipe(
+    Flag.optional,
+    Flag.withMetavar("PATH"),
+    Flag.withDescription("--total as du -sb PATH counts it (approximate for tar)")
   ),
   contentType: Flag.String("content-type").pipe(
     Flag.optional,
-    Flag.withDescription("The receivers' Content-Type. Default application/octet-stream.")
+    Flag.withMetavar("TYPE"),
+    Flag.withDescription("Receivers' Content-Type (application/octet-stream)")
   ),
   filename: Flag.String("filename").pipe(
     Flag.optional,
-    Flag.withDescription("The file name offered to receivers (Content-Disposition). Default: the file's name.")
+    Flag.withMetavar("NAME"),
+    Flag.withDescription("File name offered to receivers (default: the file's)")
   ),
   target,
   file: Argument.File("file", { mustExist: true }).pipe(
-    Argument.withDescription("The file to send; stdin when absent."),
+    Argument.withDescription("File to send (its size is the total); default stdin"),
     Argument.optional
   )
 }
@@ -43,7 +54,10 @@ export const sendCommand = Command.make(
         const pathApi = yield* Path.Path
         const file = Option.getOrUndefined(args.file)
         const size = file === undefined ? undefined : Number((yield* fs.stat(file)).size)
-        const total = size ?? Option.getOrUndefined(args.total)
+        const announced = Option.isSome(args.totalOf)
+          ? Option.some(yield* apparentSize(args.totalOf.value))
+          : args.total
+        const total = size ?? Option.getOrUndefined(announced)
         const filename = Option.orElse(args.filename, () => Option.map(args.file, (f) => pathApi.basename(f)))
         const body: SendBody = file ?? process.stdin
         const line = makeStatusLine(process.stderr)
@@ -56,7 +70,7 @@ export const sendCommand = Command.make(
         yield* client.sendUpdates(path, body, {
           ...optionalField("n", args.n),
           // A file's size goes out as Content-Length; --total is for bodies of unknown length.
-          ...(size === undefined ? optionalField("total", args.total) : {}),
+          ...(size === undefined ? optionalField("total", announced) : {}),
           ...optionalField("contentType", args.contentType),
           ...optionalField("filename", filename)
         }).pipe(
@@ -65,9 +79,29 @@ export const sendCommand = Command.make(
             else bytes = update.bytes
             return line.update(view())
           }),
-          Effect.onError(() => line.clear)
+          Effect.onError(() => line.clear),
+          // By now the upload is aborted, never ended cleanly: the server sees a broken transfer, and so do the
+          // receivers and spectators.
+          Effect.onInterrupt(() =>
+            Console.error("pipe send: interrupted: the upload was aborted, receivers see a broken transfer")
+          )
         )
         const seconds = (Date.now() - startedAt) / 1000
         yield* line.finish(`↑ ${formatBytes(bytes)} sent in ${formatSeconds(seconds)} · ${status}`)
       }))
-).pipe(Command.withDescription("Send a file, or stdin, into a pipe. Exit status 0 once every receiver got it all."))
+).pipe(
+  Command.validate(({ total, totalOf }) =>
+    Option.isSome(total) && Option.isSome(totalOf)
+      ? Effect.fail(new CliError.ValidationError({ message: "give --total or --total-of, not both" }))
+      : Effect.void
+  ),
+  Command.withDescription(
+    "Send a file, or stdin, into a pipe. Exit status: 0 once every receiver got it\n" +
+      "all, 1 if not, 2 usage error, 130/143 interrupted (the upload is aborted)."
+  ),
+  Command.withShortDescription("Send a file or stdin into a pipe"),
+  Command.withExamples([
+    { command: "pipe send http://host:8080/api/v1/pipe/backup backup.tar" },
+    { command: "tar czf - pics | pipe send --total-of pics --server http://host:8080 pics" }
+  ])
+)

@@ -1,8 +1,10 @@
-import { Config, Duration, Effect, Option } from "effect"
+import { Config, Console, Duration, Effect, Option } from "effect"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import type { LogFormat } from "../ServerConfig.js"
 import { defaultSettings } from "../ServerConfig.js"
+import { listenFailure } from "./ListenFailure.js"
+import { setExitCode } from "./PipeTarget.js"
 
 const envName = (flag: string) => `PIPE_${flag.toUpperCase().replace(/-/g, "_")}`
 
@@ -23,63 +25,64 @@ const parseDuration = (text: string): Option.Option<Duration.Duration> => {
   }
 }
 
-const text = (flag: string, fallback: string, description: string) =>
+// The help says once that every flag is also `PIPE_<FLAG>` (see the command's description): one line per flag.
+const text = (flag: string, fallback: string, description: string, metavar = "TEXT") =>
   Flag.String(flag).pipe(
     Flag.withFallbackConfig(Config.String(envName(flag))),
     Flag.withDefault(fallback),
-    Flag.withDescription(`${description} Env ${envName(flag)}, default ${fallback}.`)
+    Flag.withMetavar(metavar),
+    Flag.withDescription(`${description} (default ${fallback})`)
   )
 
 const integer = (flag: string, fallback: number, description: string) =>
   Flag.Int(flag).pipe(
     Flag.withFallbackConfig(Config.Int(envName(flag))),
     Flag.withDefault(fallback),
-    Flag.withDescription(`${description} Env ${envName(flag)}, default ${fallback}.`)
+    Flag.withMetavar("N"),
+    Flag.withDescription(`${description} (default ${fallback})`)
   )
 
 /** Said after the CLI's own `Invalid value for flag --<flag>: "<raw>".` */
 const notADuration = () => "Expected a duration like 250ms, 30s, 30m, 1h"
 
 const duration = (flag: string, fallback: string, description: string) =>
-  text(flag, fallback, description).pipe(Flag.filterMap(parseDuration, notADuration))
+  text(flag, fallback, description, "TIME").pipe(Flag.filterMap(parseDuration, notADuration))
 
 const serverOptions = {
-  host: text("host", defaultSettings.host, "Address to listen on."),
-  port: integer("port", defaultSettings.port, "Port to listen on (0 picks a free one)."),
-  maxSpectators: integer("max-spectators", defaultSettings.maxSpectators, "Spectators per path."),
+  host: text("host", defaultSettings.host, "Address to listen on", "ADDR"),
+  port: integer("port", defaultSettings.port, "Port to listen on, 0 for any"),
+  maxSpectators: integer("max-spectators", defaultSettings.maxSpectators, "Spectators per path"),
   maxSpectatorsTotal: integer(
     "max-spectators-total",
     defaultSettings.maxSpectatorsTotal,
-    "Spectator connections on the whole server."
+    "Spectators on the whole server"
   ),
-  spectatorTtl: duration("spectator-ttl", "30m", "Longest life of one spectator connection."),
-  retention: duration("retention", "30s", "How long a finished transfer's result stays visible."),
-  progressInterval: duration("progress-interval", "250ms", "Cadence of progress events."),
-  maxReceivers: integer("max-receivers", defaultSettings.maxReceivers, "Largest n a transfer may ask for."),
-  maxPipes: integer("max-pipes", defaultSettings.maxPipes, "Paths alive at once; the next new one gets 503."),
-  waitTimeout: text("wait-timeout", "none", "How long a sender or receiver may wait for the other side.").pipe(
+  spectatorTtl: duration("spectator-ttl", "30m", "Longest spectator connection"),
+  retention: duration("retention", "30s", "How long a finished result stays live"),
+  progressInterval: duration("progress-interval", "250ms", "Cadence of progress events"),
+  maxReceivers: integer("max-receivers", defaultSettings.maxReceivers, "Largest n a transfer may ask for"),
+  maxPipes: integer("max-pipes", defaultSettings.maxPipes, "Paths alive at once; then 503"),
+  waitTimeout: text("wait-timeout", "none", "Longest wait for the other side", "TIME").pipe(
     Flag.filterMap(
       (raw) => raw === "none" ? Option.some(Option.none()) : Option.map(parseDuration(raw), Option.some),
       () => "Expected none, or a duration like 250ms, 30s, 30m, 1h"
     )
   ),
-  shutdownGrace: duration("shutdown-grace", "30s", "On SIGTERM, how long running transfers may go on."),
-  stallTimeout: duration("stall-timeout", "10m", "A transfer that moves no byte for this long ends as aborted."),
-  historyTtl: duration("history-ttl", "24h", "How long a path's last result is kept after its transfer."),
-  historyMax: integer("history-max", defaultSettings.historyMax, "Paths whose last result is kept; oldest go first."),
+  shutdownGrace: duration("shutdown-grace", "30s", "On SIGTERM, time left to transfers"),
+  stallTimeout: duration("stall-timeout", "10m", "A transfer idle this long is aborted"),
+  historyTtl: duration("history-ttl", "24h", "How long a path's last result is kept"),
+  historyMax: integer("history-max", defaultSettings.historyMax, "Paths whose last result is kept"),
   dataDir: Flag.String("data-dir").pipe(
     Flag.withFallbackConfig(Config.String(envName("data-dir"))),
     Flag.optional,
-    Flag.withDescription(
-      `Keep the last results in a SQLite file in this directory, across restarts. Env ${
-        envName("data-dir")
-      }, default none (memory).`
-    )
+    Flag.withMetavar("DIR"),
+    Flag.withDescription("Keep last results in DIR (default memory)")
   ),
   logFormat: Flag.Literals("log-format", ["json", "pretty"]).pipe(
     Flag.withFallbackConfig(Config.Literals(["json", "pretty"], envName("log-format"))),
     Flag.withDefault<LogFormat>("json"),
-    Flag.withDescription(`Log line format. Env ${envName("log-format")}, default json.`)
+    Flag.withMetavar("json|pretty"),
+    Flag.withDescription("Log lines (default json)")
   )
 }
 
@@ -93,6 +96,23 @@ export const serverCommand = Command.make(
   ({ logFormat, ...settings }) =>
     Effect.gen(function*() {
       const { serve } = yield* Effect.promise(() => import("../http/Server.js"))
-      yield* serve(settings, logFormat)
+      yield* serve(settings, logFormat).pipe(
+        Effect.catchDefect((defect) => {
+          const message = listenFailure(defect, settings.host, settings.port)
+          return message === undefined
+            ? Effect.die(defect)
+            : Effect.andThen(Console.error(`pipe: ${message}`), setExitCode(1))
+        })
+      )
     })
-).pipe(Command.withDescription("Run the pipe server."))
+).pipe(
+  Command.withDescription(
+    "Runs until SIGINT/SIGTERM, then drains and exits 0 (1 if it cannot listen).\n" +
+      "Each flag is also an env var (--max-pipes: PIPE_MAX_PIPES). TIME: 30s, 5m, 1h."
+  ),
+  Command.withShortDescription("Run the pipe server"),
+  Command.withExamples([
+    { command: "pipe server --port 8080 --retention 5m" },
+    { command: "PIPE_HOST=127.0.0.1 PIPE_PORT=9000 pipe server --log-format pretty" }
+  ])
+)

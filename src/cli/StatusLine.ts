@@ -19,6 +19,10 @@ export const formatAmount = (bytes: number, total: number | undefined): string =
     ? formatBytes(bytes)
     : `${formatBytes(bytes)} of ${formatBytes(total)} (${Math.floor((bytes / total) * 100)}%)`
 
+/** `1.2 MB of 9.0 MB`, or `1.2 MB received` when the total is unknown: what a cut-off copy holds. */
+export const incompleteAmount = (bytes: number, total: number | undefined): string =>
+  total === undefined ? `${formatBytes(bytes)} received` : `${formatBytes(bytes)} of ${formatBytes(total)}`
+
 /**
  * One line of a terminal redrawn in place: a live progress view. Disabled (every call a no-op) when the
  * stream is not a terminal, so pipes and log files never see carriage returns. Redraws are throttled: a

@@ -10,11 +10,11 @@ const options = {
   server,
   untilDone: Flag.Boolean("until-done").pipe(
     Flag.withDefault(false),
-    Flag.withDescription("Exit after the next done event: status 0 if the transfer succeeded, 1 if not.")
+    Flag.withDescription("Exit when the transfer running now, or else the next one, ends")
   ),
   json: Flag.Boolean("json").pipe(
     Flag.withDefault(false),
-    Flag.withDescription("One JSON object per event and line (always so when stdout is not a terminal).")
+    Flag.withDescription("One JSON event per line (always when stdout is not a terminal)")
   ),
   target
 }
@@ -72,4 +72,15 @@ export const watchCommand = Command.make(
         )
         if (args.untilDone) yield* setExitCode(done?.ok === true ? 0 : 1)
       }))
-).pipe(Command.withDescription("Watch a pipe's transfers live: state, progress and the result of each."))
+).pipe(
+  Command.withDescription(
+    "Watch a pipe's transfers live: state, progress and each one's result. Exit\n" +
+      "status with --until-done: 0 if that transfer succeeded, 1 if not; 2 usage\n" +
+      "error, 130/143 interrupted."
+  ),
+  Command.withShortDescription("Watch a pipe's transfers: state, progress, result"),
+  Command.withExamples([
+    { command: "pipe watch http://host:8080/api/v1/pipe/backup" },
+    { command: "pipe watch --until-done --server http://host:8080 backup && echo ok" }
+  ])
+)

@@ -49,4 +49,19 @@ export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>()
   cause: Schema.optional(Schema.Defect())
 }) {}
 
-export type PipeClientError = PipeError | ConnectionFailed | TransferBroken | SendFailed | UnexpectedResponse
+/**
+ * `watch` with `untilDone`: the awaited transfer ended while the watch was disconnected, and the server no
+ * longer reports its result (neither the live `done` nor the snapshot's `done`/`last` name it).
+ */
+export class ResultUnavailable extends Schema.TaggedError<ResultUnavailable>()("ResultUnavailable", {
+  message: Schema.String,
+  transferId: Schema.NullOr(Schema.String)
+}) {}
+
+export type PipeClientError =
+  | PipeError
+  | ConnectionFailed
+  | TransferBroken
+  | SendFailed
+  | UnexpectedResponse
+  | ResultUnavailable

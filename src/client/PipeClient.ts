@@ -14,9 +14,10 @@ import { PipeApi } from "../schema/PipeApi.js"
 import type { DoneEvent, PipeEvent, ProgressEvent, StateEvent } from "../schema/PipeEvent.js"
 import type { Snapshot } from "../schema/Snapshot.js"
 import { decodeSseFrame, makeSseParser } from "../schema/Sse.js"
-import { ConnectionFailed, SendFailed, TransferBroken, UnexpectedResponse } from "./ClientError.js"
+import { ConnectionFailed, ResultUnavailable, SendFailed, TransferBroken, UnexpectedResponse } from "./ClientError.js"
 import { pipeName, pipePath, trimBaseUrl } from "./PipeUrl.js"
 import { allReceivedMessage, parseSenderLine, SendUpdate } from "./SenderStatus.js"
+import { makeUntilDone, type UntilDone } from "./UntilDone.js"
 
 // ---- the service's vocabulary ------------------------------------------------------------------------
 
@@ -59,7 +60,11 @@ export interface Incoming {
 }
 
 export interface WatchOptions {
-  /** End the stream after the next `done` event (a retained one counts: a latecomer learns the last result). */
+  /**
+   * End the stream with the `done` of one transfer (protocol §10): the one waiting or streaming when the watch
+   * connects, else the next one to start. A transfer that had already ended then is left out, its replayed
+   * `done` included: an old result never ends the watch. Asks the server for `?until=done` too.
+   */
   readonly untilDone?: boolean
   /**
    * When to reconnect after the connection drops or the server ends it (it does after `--spectator-ttl`).
@@ -71,7 +76,7 @@ export interface WatchOptions {
 
 export type SendError = PipeError | ConnectionFailed | TransferBroken | SendFailed | UnexpectedResponse | PlatformError
 export type ReceiveError = PipeError | ConnectionFailed | TransferBroken | UnexpectedResponse
-export type WatchError = PipeError | ConnectionFailed | UnexpectedResponse
+export type WatchError = PipeError | ConnectionFailed | UnexpectedResponse | ResultUnavailable
 export type QueryError = PipeError | ConnectionFailed | UnexpectedResponse
 
 export interface PipeClientOptions {
@@ -437,16 +442,46 @@ export const make = (
 
     const health = fromApi(api.ops.health())
 
+    /**
+     * The result of a transfer the watch did not see end, from the snapshot: `done` while it is retained, `last`
+     * after that (protocol §9), as long as either names that transfer.
+     */
+    const lookUpResult = (path: string, transferId: string | undefined) =>
+      Effect.flatMap(snapshot(path), (current) => {
+        const result = [current.done, current.last].find((done) => done !== null && done.transferId === transferId)
+        return result === undefined || result === null
+          ? Effect.fail(
+            new ResultUnavailable({
+              message:
+                "The transfer ended while the watch was disconnected, and the server no longer reports its result.",
+              transferId: transferId ?? null
+            })
+          )
+          : Effect.succeed<PipeEvent>({ event: "done", ...result })
+      })
+
     const watch = (path: string, watchOptions: WatchOptions = {}): Stream.Stream<PipeEvent, WatchError> => {
-      const connect = (replay: ReturnType<typeof makeReplayFilter>) =>
+      const untilDone = watchOptions.untilDone === true
+      const connect = (replay: ReturnType<typeof makeReplayFilter>, until: UntilDone, lastEventId: { id?: string }) =>
         Stream.unwrap(Effect.gen(function*() {
-          const request = HttpClientRequest.get(yield* urlOf(path)).pipe(
+          let request = HttpClientRequest.get(yield* urlOf(path)).pipe(
             HttpClientRequest.setUrlParam("progress", "sse"),
             HttpClientRequest.accept("text/event-stream")
           )
+          if (untilDone) request = HttpClientRequest.setUrlParam(request, "until", "done")
+          // As EventSource does: the server replays the snapshot all the same, and with `until=done` it answers
+          // 204 once this id is at or past the awaited `done`.
+          if (lastEventId.id !== undefined) {
+            request = HttpClientRequest.setHeader(request, "last-event-id", lastEventId.id)
+          }
           const response = yield* execute(request)
+          // The awaited transfer is over, and this watch missed its `done`: the snapshot still has it.
+          if (untilDone && response.status === 204) {
+            return Stream.fromEffect(lookUpResult(path, until.awaited()))
+          }
           if (response.status !== 200) return yield* refuse(response)
           replay.connected()
+          until.connected()
           const parse = makeSseParser()
           return response.stream.pipe(
             Stream.decodeText(),
@@ -455,6 +490,7 @@ export const make = (
             ),
             Stream.map(parse),
             Stream.flattenIterable,
+            Stream.tap((frame) => Effect.sync(() => void (frame.id === undefined || (lastEventId.id = frame.id)))),
             // Unknown event names are a newer server's business, not an error.
             Stream.filter((frame) => watchedEvents.has(frame.event)),
             Stream.mapEffect((frame) =>
@@ -467,21 +503,38 @@ export const make = (
                   })
               )
             ),
-            Stream.filter(replay.keep),
+            Stream.flatMap((event) => {
+              const fresh = replay.keep(event)
+              if (!untilDone) return fresh ? Stream.succeed(event) : Stream.empty
+              switch (until.observe(event)) {
+                case "drop":
+                  return Stream.empty
+                case "keep":
+                  return fresh ? Stream.succeed(event) : Stream.empty
+                case "finish":
+                  return Stream.succeed(event)
+                case "missed":
+                  return Stream.fromEffect(lookUpResult(path, until.awaited()))
+              }
+            }),
             // A clean end is the server's spectator time-to-live (or a restart): reconnect like a drop.
             Stream.concat(Stream.fail(new ConnectionFailed({ message: "The server ended the spectator connection." })))
           )
         }))
       const events = Stream.suspend(() => {
         const replay = makeReplayFilter()
+        const until = makeUntilDone()
         // Only a connection that once worked is worth restoring: an unreachable server is an answer.
         const reconnect = Schedule.while(
           watchOptions.reconnect ?? defaultReconnect,
           ({ input }) => input._tag === "ConnectionFailed" && replay.hasConnected()
         )
-        return Stream.retry(connect(replay), reconnect)
+        const watched = Stream.retry(connect(replay, until, {}), reconnect)
+        return untilDone
+          ? Stream.takeUntil(watched, (event) => event.event === "done" && event.transferId === until.awaited())
+          : watched
       })
-      return watchOptions.untilDone === true ? Stream.takeUntil(events, (event) => event.event === "done") : events
+      return events
     }
 
     return PipeClient.of({ baseUrl, send, sendUpdates, receive, openReceive, snapshot, health, watch })

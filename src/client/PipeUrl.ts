@@ -67,6 +67,8 @@ export const resolvePipeUrl = (target: string, server: string | undefined): Resu
       ? Result.fail(`"${target}" names no pipe: add its name, as in ${origin}${canonicalPrefix}<name>`)
       : Result.succeed(location)
   }
+  // `ftp://…`, `http:/host`: meant as a URL (no pipe name has a colon), so "give --server" would mislead.
+  if (/^[a-z][a-z0-9+.-]*:/i.test(target.trim())) return Result.fail(`"${target}" is not a valid http(s) URL`)
   if (server === undefined || server.trim() === "") {
     return Result.fail(`"${target}" is a path: give the server with --server URL or PIPE_URL, or a full pipe URL`)
   }

@@ -306,7 +306,10 @@ describe("dashboard in Chromium", () => {
     await waitForText(watcher.page, "#state", "Idle", 10_000)
     expect(await textOf(watcher.page, "#done-title")).toBe("Last transfer: complete")
     expect(await textOf(watcher.page, "#bytes")).toBe("0 B")
-    expect(await textOf(watcher.page, "#summary")).toMatch(/free again/)
+    // the one line of protocol §9, in the browser's local time
+    expect(await textOf(watcher.page, "#summary")).toMatch(
+      /^Last transfer: complete · 1\.23 MB in [\d.]+ s · finished (just now|\d+ s ago) \(\d{4}-\d\d-\d\d \d\d:\d\d\)$/
+    )
 
     // a later transfer on the same path follows on the same page, the same stream
     const again = 2_000_000
@@ -602,8 +605,12 @@ describe("dashboard reconnects", () => {
     expect(await textOf(page, "#done-text")).toContain("(500,000 bytes)")
 
     await srv.stop()
-    await waitForText(page, "#conn-text", "Reconnecting…", 15_000)
+    // a reconnect that fails too is a server gone: the page says so rather than look live
+    await waitForText(page, "#conn-text", "Offline", 15_000)
     expect(await page.isVisible("#conn")).toBe(true)
+    expect(await page.isVisible("#offline")).toBe(true)
+    expect(await textOf(page, "#offline")).toBe("Connection to the server lost — retrying…")
+    expect(await page.evaluate(() => window.__conn ?? [])).toContain("reconnecting")
     // what it knew stays on screen
     expect(await textOf(page, "#state")).toBe("Complete")
     expect(await page.evaluate(() => window.__marker)).toBe("alive")

@@ -60,14 +60,28 @@ export interface DashboardInput {
   readonly now?: number
 }
 
+/** A button's icon: inline SVG in the text's colour (an emoji may be missing from a phone's fonts). */
+const icon = (paths: string): string =>
+  `<svg class="act-icon" viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`
+
 /**
  * The phone-in-a-pocket tools: notify on done, copy the link, show it as a QR code. Each needs the script,
  * so each starts hidden and the script shows the ones this browser can do.
  */
 const actions = `<div id="actions" class="actions" hidden>
-<button id="notify" class="act" type="button" aria-pressed="false" hidden><span class="act-icon" aria-hidden="true">🔔</span><span id="notify-text">Notify me when done</span></button>
-<button id="copy" class="act" type="button"><span class="act-icon" aria-hidden="true">🔗</span><span id="copy-text">Copy link</span></button>
-<button id="qr-toggle" class="act" type="button" aria-expanded="false" aria-controls="share"><span class="act-icon" aria-hidden="true">▦</span><span>QR code</span></button>
+<button id="notify" class="act" type="button" aria-pressed="false" hidden>${
+  icon(`<path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9"/><path d="M10.3 21a1.94 1.94 0 0 0 3.4 0"/>`)
+}<span id="notify-text">Notify me when done</span></button>
+<button id="copy" class="act" type="button">${
+  icon(
+    `<path d="M10 13a5 5 0 0 0 7.54.54l3-3a5 5 0 0 0-7.07-7.07l-1.72 1.71"/><path d="M14 11a5 5 0 0 0-7.54-.54l-3 3a5 5 0 0 0 7.07 7.07l1.71-1.71"/>`
+  )
+}<span id="copy-text">Copy link</span></button>
+<button id="qr-toggle" class="act" type="button" aria-expanded="false" aria-controls="share">${
+  icon(
+    `<rect x="3" y="3" width="7" height="7" rx="1"/><rect x="14" y="3" width="7" height="7" rx="1"/><rect x="3" y="14" width="7" height="7" rx="1"/><path d="M14 14h3v3h-3zM21 14v.01M14 21h.01M17 21h4v-4"/>`
+  )
+}<span>QR code</span></button>
 </div>
 <div id="share" class="share" hidden>
 <div id="qr" class="qr" role="img" aria-label="QR code of this page's address"></div>
@@ -91,7 +105,7 @@ export const renderDashboard = ({ nonce, now = Date.now(), path, script, snapsho
     css: `${dashboardCss}
 #bar { --p: ${view.barValue}%; }
 `,
-    bodyAttributes: { "data-state": view.state },
+    bodyAttributes: { "data-state": view.state, "data-history": String(view.done?.previous === true) },
     body: `<div class="wrap">
 <header class="top">
 <a class="brand" href="/">${logo}<span>pipe <small>live transfer</small></span></a>

@@ -155,6 +155,11 @@ code, .mono { font-family: var(--mono); font-size: .86em; }
   display: flex; gap: 12px; align-items: flex-start; margin: 18px 0 0; padding: 13px 15px; border-radius: 12px;
   background: color-mix(in srgb, var(--tone) 10%, transparent); border: 1px solid color-mix(in srgb, var(--tone) 25%, transparent);
 }
+/* An idle path that has history shows that, not an empty meter: the outcome keeps its colour. */
+[data-history="true"] .amount, [data-history="true"] .bar, [data-history="true"] .stats { display: none; }
+.done[data-previous="true"] { margin-top: 16px; }
+.done[data-ok="true"] { --tone: var(--complete); }
+.done[data-ok="false"] { --tone: var(--aborted); }
 .done-icon {
   flex: none; display: grid; place-items: center; width: 26px; height: 26px; border-radius: 50%;
   background: var(--tone); color: var(--card); font-weight: 800; font-size: 14px; line-height: 1;
@@ -179,7 +184,8 @@ code, .mono { font-family: var(--mono); font-size: .86em; }
   background: color-mix(in srgb, var(--streaming) 10%, transparent);
 }
 .act[data-notify="denied"] { color: var(--faint); cursor: not-allowed; }
-.act-icon { font-size: 15px; line-height: 1; }
+.act-icon { flex: none; display: block; }
+@media (min-width: 620px) { .act { flex: 0 1 auto; } }
 .share { display: flex; flex-wrap: wrap; align-items: center; gap: 14px 18px; margin: 14px 0 0; padding: 14px; border-radius: 12px; border: 1px solid var(--line); background: var(--code); }
 .qr { flex: none; width: min(220px, 100%); line-height: 0; }
 .qr svg { width: 100%; height: auto; border-radius: 8px; }

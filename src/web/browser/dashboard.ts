@@ -138,6 +138,7 @@ const boot = (): void => {
   const render = () => {
     const view = present(model, path, { now: Date.now(), localTime: true, offline })
     root.dataset["state"] = view.state
+    root.dataset["history"] = String(view.done?.previous === true)
     el.badge.dataset["state"] = view.state
     setText(el.state, view.stateLabel)
     setText(el.summary, view.summary)

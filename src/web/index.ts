@@ -9,9 +9,12 @@ import { renderHome } from "./HomePage.js"
 import { newNonce } from "./Nonce.js"
 import { renderNoscript } from "./NoscriptPage.js"
 import type { Page } from "./PageShell.js"
+import type { SenderReport } from "./SenderReportPage.js"
+import { senderReport } from "./SenderReportPage.js"
 
 export { helpText } from "./HelpText.js"
 export type { Page } from "./PageShell.js"
+export type { SenderReport } from "./SenderReportPage.js"
 
 /**
  * The live dashboard of a path (protocol §4.3): rendered in the snapshot's state, then kept current by its
@@ -25,3 +28,9 @@ export const homePage = (baseUrl: string): Page => renderHome(baseUrl, newNonce(
 
 /** `/noscript`, in the step `query` asks for. */
 export const noscriptPage = (query: URLSearchParams): Page => renderNoscript(query, newNonce())
+
+/**
+ * The streamed HTML a browser's form POST to `path` gets instead of text (`/noscript`'s result, readable on a
+ * phone): for a sender whose request is `multipart/form-data` with `Accept` containing `text/html`.
+ */
+export const senderReportPage = (path: string): SenderReport => senderReport(path, newNonce())

@@ -358,6 +358,15 @@ describe("dashboard on a phone and a desktop", () => {
     expect(await page.title()).toBe(`✓ complete · ${name}`)
     noProblems(watched)
 
+    // not granted yet: the click, and only the click, asks; a dismissed prompt leaves it off
+    const asking = await open(dashboardUrl(path), { ...desktop, initScript: observeNotifications })
+    await waitForLive(asking.page)
+    expect(await asking.page.evaluate(() => window.__asked)).toBe(0)
+    await asking.page.locator("#notify").click()
+    await asking.page.waitForFunction(() => window.__asked === 1, null, { timeout: 5000 })
+    expect(await asking.page.getAttribute("#notify", "aria-pressed")).toBe("false")
+    noProblems(asking)
+
     // without the API (an old or locked-down browser) the button is not offered
     const bare = await open(dashboardUrl(path), {
       ...desktop,

@@ -418,7 +418,8 @@ describe("dashboard in Chromium", () => {
     expect(await width(small.page)).toBeLessThanOrEqual(360)
     await small.page.screenshot({ path: shot("360-idle"), fullPage: true })
 
-    const transfer = pacedTransfer(server(), path, 8_000_000, { ms: 3000 })
+    // Long enough that three full-page screenshots on a busy 2-core machine still land while it streams.
+    const transfer = pacedTransfer(server(), path, 8_000_000, { ms: 8000 })
     for (const { page } of pages) {
       await page.waitForFunction(
         () => Number(document.getElementById("bar")?.getAttribute("aria-valuenow")) >= 30,

@@ -23,6 +23,7 @@ import {
   pushLog
 } from "../DashboardModel.js"
 import { formatClock } from "../Format.js"
+import type { QrCode } from "./Qr.js"
 import { encodeQr, svgPath } from "./Qr.js"
 
 const decodeInitial = Schema.decodeUnknownOption(Schema.fromJsonString(InitialData))
@@ -259,12 +260,20 @@ const boot = (): void => {
     if (navigator.clipboard === undefined) return fallback()
     navigator.clipboard.writeText(shareUrl.href).then(() => copied("Link copied ✓"), fallback)
   })
+  const encodeFitting = (text: string): QrCode => {
+    try {
+      return encodeQr(text, { ecc: "M" })
+    } catch {
+      return encodeQr(text, { ecc: "L" })
+    }
+  }
   let qrDrawn = false
   const drawQr = () => {
     if (qrDrawn) return
     qrDrawn = true
     try {
-      const qr = encodeQr(shareUrl.href, { ecc: "M" })
+      // Level M while it fits version 10; a longer address (paths go up to 512 bytes) trades margin for room.
+      const qr = encodeFitting(shareUrl.href)
       const ns = "http://www.w3.org/2000/svg"
       const side = qr.size + 8
       const svg = document.createElementNS(ns, "svg")

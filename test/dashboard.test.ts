@@ -3,7 +3,6 @@
  * parties, and a real Chromium (playwright-core + Debian's /usr/bin/chromium). Every wait awaits a DOM
  * condition; nothing sleeps for a fixed time. Screenshots go to test-artifacts/dashboard-*.png.
  */
-import { statSync } from "node:fs"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
@@ -14,8 +13,20 @@ import { dashboardCapabilities, renderDashboard } from "../src/web/DashboardPage
 import { formatBytes, formatDuration, formatRate, groupDigits } from "../src/web/Format.js"
 import { embedJson, escapeHtml } from "../src/web/Html.js"
 import { contentSecurityPolicy } from "../src/web/PageShell.js"
-import { artifactsDir, repoRoot } from "./support/artifacts.js"
-import { useBrowser, type WatchedPage } from "./support/browser.js"
+import { artifactsDir } from "./support/artifacts.js"
+import { useBrowser } from "./support/browser.js"
+import {
+  desktop,
+  expectFreshBuild,
+  noProblems,
+  pace,
+  pacedTransfer,
+  phone,
+  servedScript,
+  textOf,
+  waitForLive,
+  waitForText
+} from "./support/dashboard.js"
 import { PrngSource } from "./support/data.js"
 import { pipePath, uniqueName } from "./support/pipe.js"
 import { type ServerHandle, startServer, useServer } from "./support/server.js"
@@ -38,59 +49,7 @@ declare global {
   }
 }
 
-const desktop = { viewport: { width: 1280, height: 800 } } as const
-const phone = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } as const
-
 const shot = (name: string) => join(artifactsDir, `dashboard-${name}.png`)
-
-/** Fails fast when the built dashboard is older than its sources: the server would serve stale code. */
-const expectFreshBuild = () => {
-  const pairs = [
-    ["src/web/index.ts", "dist/main.js"],
-    ["src/web/DashboardPage.ts", "dist/main.js"],
-    ["src/web/DashboardModel.ts", "dist/main.js"],
-    ["src/web/DashboardStyle.ts", "dist/main.js"],
-    ["src/web/Format.ts", "dist/main.js"],
-    ["src/web/Html.ts", "dist/main.js"],
-    ["src/web/PageShell.ts", "dist/main.js"],
-    ["src/web/browser/dashboard.ts", "dist/main.js"]
-  ] as const
-  for (const [source, built] of pairs) {
-    const compiled = statSync(join(repoRoot, built), { throwIfNoEntry: false })
-    if (compiled === undefined || compiled.mtimeMs < statSync(join(repoRoot, source)).mtimeMs) {
-      throw new Error(`${built} is missing or older than ${source}: run npm run build`)
-    }
-  }
-}
-
-/** The dashboard's script exactly as the server inlines it (the build bundles it into dist/main.js). */
-const servedScript = async (url: string): Promise<string> => {
-  const html = await (await fetch(url, { headers: { accept: "text/html" } })).text()
-  const script = /<script type="module" nonce="[^"]+">([\s\S]*?)<\/script>/.exec(html)?.[1]
-  if (script === undefined) throw new Error(`${url} has no module script`)
-  return script
-}
-
-const textOf = async (page: Page, selector: string): Promise<string> => (await page.textContent(selector)) ?? ""
-
-/** Awaits `selector`'s text becoming `expected` (a DOM change, not a sleep); says what it saw on failure. */
-const waitForText = async (page: Page, selector: string, expected: string, timeout = 10_000): Promise<void> => {
-  try {
-    await page.waitForFunction(
-      ({ selector, expected }) => document.querySelector(selector)?.textContent === expected,
-      { selector, expected },
-      { timeout }
-    )
-  } catch (error) {
-    const now = await textOf(page, selector).catch(() => "?")
-    throw new Error(
-      `${selector} never read ${JSON.stringify(expected)} (it reads ${JSON.stringify(now)}): ${String(error)}`
-    )
-  }
-}
-
-const waitForLive = (page: Page) =>
-  page.waitForSelector("#conn[data-conn=live]:not([hidden])", { state: "attached", timeout: 10_000 })
 
 /** Sets a window marker (gone if the page reloads) and records every distinct rendering from now on. */
 const record = (page: Page) =>
@@ -124,38 +83,6 @@ const record = (page: Page) =>
 const framesOf = async (page: Page): Promise<Array<Frame>> => page.evaluate(() => window.__frames ?? [])
 
 const dedupe = <A>(values: ReadonlyArray<A>): Array<A> => values.filter((v, i) => i === 0 || values[i - 1] !== v)
-
-/** Lets `source` out in `steps` equal parts over `ms`: a transfer that lasts about `ms`. */
-const pace = (source: PrngSource, size: number, ms: number, steps = 20): () => void => {
-  let step = 0
-  const timer = setInterval(() => {
-    step++
-    source.release(step >= steps ? Infinity : Math.round((size * step) / steps))
-    if (step >= steps) clearInterval(timer)
-  }, ms / steps)
-  return () => clearInterval(timer)
-}
-
-/** A paced transfer: a receiver, then a sender fed from a source released over `ms`. */
-const pacedTransfer = (
-  server: ServerHandle,
-  path: string,
-  size: number,
-  { ms = 2000, announce = true }: { readonly ms?: number; readonly announce?: boolean } = {}
-) => {
-  const receiver = curlReceiver(server, path)
-  const source = new PrngSource(`dashboard ${path}`, { size, holdAt: 0 })
-  const sender = curlSender(server, announce ? `${path}?total=${size}` : path, source)
-  const stop = pace(source, size, ms)
-  const finished = Promise.all([receiver.result, sender.result]).finally(stop)
-  return { receiver, sender, source, stop, finished }
-}
-
-const noProblems = (watched: WatchedPage) => {
-  expect(watched.pageErrors, "uncaught errors").toEqual([])
-  expect(watched.consoleErrors, "console errors").toEqual([])
-  expect(watched.dialogs, "dialogs").toEqual([])
-}
 
 describe("formatting and escaping (units)", () => {
   it("escapes every HTML metacharacter", () => {
@@ -306,7 +233,10 @@ describe("dashboard in Chromium", () => {
     await waitForText(watcher.page, "#state", "Idle", 10_000)
     expect(await textOf(watcher.page, "#done-title")).toBe("Last transfer: complete")
     expect(await textOf(watcher.page, "#bytes")).toBe("0 B")
-    expect(await textOf(watcher.page, "#summary")).toMatch(/free again/)
+    // the one line of protocol §9, in the browser's local time
+    expect(await textOf(watcher.page, "#summary")).toMatch(
+      /^Last transfer: complete · 1\.23 MB in [\d.]+ s · finished (just now|\d+ s ago) \(\d{4}-\d\d-\d\d \d\d:\d\d\)$/
+    )
 
     // a later transfer on the same path follows on the same page, the same stream
     const again = 2_000_000
@@ -488,7 +418,8 @@ describe("dashboard in Chromium", () => {
     expect(await width(small.page)).toBeLessThanOrEqual(360)
     await small.page.screenshot({ path: shot("360-idle"), fullPage: true })
 
-    const transfer = pacedTransfer(server(), path, 8_000_000, { ms: 3000 })
+    // Long enough that three full-page screenshots on a busy 2-core machine still land while it streams.
+    const transfer = pacedTransfer(server(), path, 8_000_000, { ms: 8000 })
     for (const { page } of pages) {
       await page.waitForFunction(
         () => Number(document.getElementById("bar")?.getAttribute("aria-valuenow")) >= 30,
@@ -602,8 +533,12 @@ describe("dashboard reconnects", () => {
     expect(await textOf(page, "#done-text")).toContain("(500,000 bytes)")
 
     await srv.stop()
-    await waitForText(page, "#conn-text", "Reconnecting…", 15_000)
+    // a reconnect that fails too is a server gone: the page says so rather than look live
+    await waitForText(page, "#conn-text", "Offline", 15_000)
     expect(await page.isVisible("#conn")).toBe(true)
+    expect(await page.isVisible("#offline")).toBe(true)
+    expect(await textOf(page, "#offline")).toBe("Connection to the server lost — retrying…")
+    expect(await page.evaluate(() => window.__conn ?? [])).toContain("reconnecting")
     // what it knew stays on screen
     expect(await textOf(page, "#state")).toBe("Complete")
     expect(await page.evaluate(() => window.__marker)).toBe("alive")

@@ -6,7 +6,15 @@
 import * as Schema from "effect/Schema"
 import type { DoneData, ProgressData, StateData } from "../schema/PipeEvent.js"
 import { Snapshot } from "../schema/Snapshot.js"
-import { formatBytes, formatDuration, formatPercent, formatRate, groupDigits } from "./Format.js"
+import {
+  formatAgo,
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatPercent,
+  formatRate,
+  groupDigits
+} from "./Format.js"
 
 export type PipeStateName = Snapshot["state"]
 
@@ -26,7 +34,10 @@ export interface Model {
   readonly done: DoneData | null
   /** Whether a `progress` of this transfer arrived: before it, `total` (so the bar's kind) is unknown. */
   readonly sampled: boolean
-  /** The last transfer's end, still shown (as history) once the path is idle again. */
+  /**
+   * The last transfer's end, still shown (as history) once the path is idle again: the snapshot's `last`
+   * (protocol §9, which outlives the retention window), or the `done` this page saw before the path went idle.
+   */
   readonly previous: DoneData | null
 }
 
@@ -39,6 +50,13 @@ export const InitialData = Schema.Struct({
 export type InitialData = typeof InitialData.Type
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+
+/**
+ * The one percent rule (issue 13, "numbers that agree"), the same as the server's JSON and SSE: none without a
+ * total, and never above 100 when more came than announced.
+ */
+export const percentOf = (bytes: number, total: number | null): number | null =>
+  total === null || total <= 0 ? null : Math.min(100, (bytes / total) * 100)
 
 // ---- the model ----------------------------------------------------------------------------------------
 
@@ -62,13 +80,13 @@ export const fromSnapshot = (snapshot: Snapshot): Model => {
     expectedReceivers: snapshot.expectedReceivers,
     bytes: snapshot.bytes,
     total: snapshot.total,
-    percent: snapshot.percent,
+    percent: percentOf(snapshot.bytes, snapshot.total),
     mbps: snapshot.mbps,
     etaSec: snapshot.etaSec,
     elapsedSec: snapshot.elapsedSec,
     done: snapshot.done,
     sampled: snapshot.state !== "idle" && snapshot.state !== "waiting",
-    previous: null
+    previous: snapshot.state === "idle" ? snapshot.last : null
   }
   // A waiting path may still carry the previous transfer's numbers: they are not this transfer's.
   if (snapshot.state === "idle" || snapshot.state === "waiting") return { ...base, ...noProgress }
@@ -102,7 +120,7 @@ export const applyProgress = (model: Model, event: ProgressData): Model => ({
   transferId: event.transferId,
   bytes: event.bytes,
   total: event.total,
-  percent: event.percent,
+  percent: percentOf(event.bytes, event.total),
   mbps: event.mbps,
   etaSec: event.etaSec,
   elapsedSec: event.elapsedSec,
@@ -116,7 +134,7 @@ export const applyDone = (model: Model, done: DoneData): Model => ({
   done,
   bytes: done.bytes,
   total: done.total,
-  percent: done.total === null || done.total === 0 ? null : Math.min(100, (done.bytes / done.total) * 100),
+  percent: percentOf(done.bytes, done.total),
   mbps: done.avgMbps,
   etaSec: null,
   elapsedSec: done.durationSec,
@@ -127,17 +145,30 @@ export const applyDone = (model: Model, done: DoneData): Model => ({
 
 export type BarMode = "empty" | "determinate" | "indeterminate"
 
+/** What a rendering depends on besides the model: the clock, whose clock, and whether the stream is up. */
+export interface Context {
+  /** Milliseconds since the epoch, for "finished 3 h ago". */
+  readonly now: number
+  /** Local time (the browser) or UTC (the server's first paint, which cannot know the reader's zone). */
+  readonly localTime: boolean
+  /** The page lost its stream: what it shows may be stale, and a live state must not pretend otherwise. */
+  readonly offline: boolean
+}
+
 export interface DoneView {
   readonly ok: boolean
   /** The transfer before the current one (the path is idle again). */
   readonly previous: boolean
   readonly title: string
   readonly text: string
+  /** `no errors · finished 3 h ago (2026-12-02 05:14)`. */
+  readonly meta: string
   readonly error: string
 }
 
 export interface View {
-  readonly state: PipeStateName
+  /** The badge's state: a live state the page can no longer vouch for reads `offline`. */
+  readonly state: PipeStateName | "offline"
   readonly stateLabel: string
   readonly summary: string
   readonly bytes: string
@@ -154,22 +185,49 @@ export interface View {
   readonly showHint: boolean
   readonly done: DoneView | null
   readonly title: string
+  /** The banner while the stream is down ("" when it is up). */
+  readonly offlineNote: string
 }
 
-export const stateLabels: Readonly<Record<PipeStateName, string>> = {
+export const stateLabels: Readonly<Record<PipeStateName | "offline", string>> = {
   idle: "Idle",
   waiting: "Waiting",
   streaming: "Streaming",
   complete: "Complete",
-  aborted: "Aborted"
+  aborted: "Aborted",
+  offline: "No connection"
 }
 
-const summaryOf = (m: Model): string => {
+export const offlineText = "Connection to the server lost — retrying…"
+
+/** `migration` for `/api/v1/pipe/migration` (or `/migration`): what a tab title has room for. */
+export const shortName = (path: string): string =>
+  path.startsWith("/api/v1/pipe/") ? path.slice("/api/v1/pipe/".length) : path.replace(/^\//, "")
+
+const finished = (done: DoneData, ctx: Context): string =>
+  `finished ${formatAgo((ctx.now - done.at) / 1000)} (${formatDateTime(done.at, !ctx.localTime)})`
+
+/** `2.00 MB (9.00 MB expected)` when the end differs from the announced total, else the exact count. */
+const amountOf = (done: DoneData): string =>
+  done.total !== null && done.total !== done.bytes
+    ? `${formatBytes(done.bytes)} (${formatBytes(done.total)} expected)`
+    : `${formatBytes(done.bytes)} (${groupDigits(done.bytes)} bytes)`
+
+/** The one line an idle path says of its last transfer (protocol §9). */
+export const lastLine = (done: DoneData, ctx: Context): string =>
+  [
+    `Last transfer: ${done.ok ? "complete" : "aborted"}`,
+    `${formatBytes(done.bytes)} in ${formatDuration(done.durationSec)}`,
+    finished(done, ctx),
+    ...(done.ok ? [] : [done.error ?? "unknown error"])
+  ].join(" · ")
+
+const summaryOf = (m: Model, ctx: Context): string => {
   switch (m.state) {
     case "idle":
       return m.previous === null
         ? "Nothing on this path yet. Start a sender or a receiver: this page follows along by itself."
-        : "The path is free again. The next sender or receiver will show up here."
+        : lastLine(m.previous, ctx)
     case "waiting":
       return m.sender
         ? `Sender connected · waiting for ${
@@ -185,40 +243,69 @@ const summaryOf = (m: Model): string => {
   }
 }
 
-const doneViewOf = (done: DoneData, previous: boolean): DoneView => ({
+const doneViewOf = (done: DoneData, previous: boolean, ctx: Context): DoneView => ({
   ok: done.ok,
   previous,
   title: `${previous ? "Last transfer: " : "Transfer "}${done.ok ? "complete" : "aborted"}`,
-  text: `${formatBytes(done.bytes)} (${groupDigits(done.bytes)} bytes) in ${formatDuration(done.durationSec)} · avg ${
-    formatRate(done.avgMbps)
-  }`,
+  text: `${amountOf(done)} in ${formatDuration(done.durationSec)} · avg ${formatRate(done.avgMbps)}`,
+  meta: `${done.ok ? "no errors · " : ""}${finished(done, ctx)}`,
   error: done.ok ? "" : done.error ?? "unknown error"
 })
 
-export const present = (m: Model, path: string): View => {
+/** The tab's title: the number while streaming, the outcome at the end, something plain otherwise. */
+const titleOf = (m: Model, path: string, pct: string, offline: boolean): string => {
+  const name = shortName(path)
+  switch (m.state) {
+    case "streaming":
+      if (offline) return `${stateLabels.offline} · ${name} · pipe`
+      return `${
+        pct !== "" ? `${pct.replace(/\.\d%$/, "%")}` : m.sampled ? formatBytes(m.bytes) : "Streaming"
+      } · ${name} · pipe`
+    case "complete":
+      return `✓ complete · ${name}`
+    case "aborted":
+      return `✗ aborted · ${name}`
+    case "idle":
+    case "waiting":
+      return `${offline ? stateLabels.offline : stateLabels[m.state]} · ${name} · pipe`
+  }
+}
+
+export const present = (m: Model, path: string, ctx: Context): View => {
   const ended = m.state === "complete" || m.state === "aborted"
   const live = m.state === "streaming"
-  const percent = m.state === "complete" ? 100 : m.percent
+  // One rule with the server's: a percent only with a total, capped at 100 (a finished transfer included).
+  const percent = live || ended ? percentOf(m.bytes, m.total) : null
   const barMode: BarMode = live
     ? (!m.sampled ? "empty" : percent === null ? "indeterminate" : "determinate")
     : ended
     ? "determinate"
     : "empty"
+  // The bar of a finished transfer without a total is full: it ended, there is no fraction to show.
   const barValue = barMode === "determinate" ? (percent ?? 100) : 0
-  const pct = percent === null || !(live || ended) ? "" : formatPercent(percent)
+  const pct = percent === null ? "" : formatPercent(percent)
   const bytes = formatBytes(m.bytes)
+  // Only the states that change by themselves go stale; an end or an idle path stays true while offline.
+  const stale = ctx.offline && (live || m.state === "waiting")
+  const state = stale ? "offline" : m.state
   return {
-    state: m.state,
-    stateLabel: stateLabels[m.state],
-    summary: summaryOf(m),
+    state,
+    stateLabel: stateLabels[state],
+    summary: ctx.offline ? offlineText : summaryOf(m, ctx),
     bytes,
     of: m.total !== null && m.total > 0 ? `of ${formatBytes(m.total)}` : live && m.sampled ? "so far" : "",
     percent: pct,
     barMode,
     barValue: Math.max(0, Math.min(100, barValue)),
     speedLabel: ended ? "Avg speed" : "Speed",
-    speed: m.mbps === null || !(live || ended) ? "—" : formatRate(m.mbps),
-    eta: live && m.etaSec !== null ? formatDuration(m.etaSec) : live && m.sampled && m.total === null ? "unknown" : "—",
+    speed: m.mbps === null || !(live || ended) || stale ? "—" : formatRate(m.mbps),
+    eta: stale
+      ? "—"
+      : live && m.etaSec !== null
+      ? formatDuration(m.etaSec)
+      : live && m.sampled && m.total === null
+      ? "unknown"
+      : "—",
     elapsed: m.elapsedSec === null || !(live || ended) ? "—" : formatDuration(m.elapsedSec),
     receivers: m.state === "idle"
       ? "—"
@@ -227,13 +314,22 @@ export const present = (m: Model, path: string): View => {
       : `${m.receivers}/${m.expectedReceivers}`,
     showHint: m.state === "idle" || m.state === "waiting",
     done: ended && m.done !== null
-      ? doneViewOf(m.done, false)
+      ? doneViewOf(m.done, false, ctx)
       : m.state === "idle" && m.previous !== null
-      ? doneViewOf(m.previous, true)
+      ? doneViewOf(m.previous, true, ctx)
       : null,
-    title: `${live && pct !== "" ? `${pct} · ` : ""}${stateLabels[m.state]} · ${path} · pipe`
+    title: titleOf(m, path, pct, stale),
+    offlineNote: ctx.offline ? offlineText : ""
   }
 }
+
+/** What a "notify me when done" notification says of `done`. */
+export const notificationOf = (done: DoneData, path: string): { readonly title: string; readonly body: string } => ({
+  title: `${done.ok ? "✓ complete" : "✗ aborted"} · ${shortName(path)}`,
+  body: done.ok
+    ? `${amountOf(done)} in ${formatDuration(done.durationSec)} · no errors`
+    : `${formatBytes(done.bytes)} sent · ${done.error ?? "unknown error"}`
+})
 
 // ---- the log of state changes -------------------------------------------------------------------------
 
@@ -318,13 +414,23 @@ export const initialLog = (snapshot: Snapshot): ReadonlyArray<LogEntry> => {
     }]
   switch (snapshot.state) {
     case "idle":
-      return [{
-        at: snapshot.updatedAt,
-        state: "idle",
-        title: "Idle",
-        detail: "no sender or receiver yet",
-        transferId: null
-      }]
+      return [
+        {
+          at: snapshot.updatedAt,
+          state: "idle",
+          title: "Idle",
+          detail: "no sender or receiver yet",
+          transferId: null
+        },
+        // The path's history (protocol §9): what "Last transfer" refers to.
+        ...(snapshot.last === null ? [] : [{
+          at: snapshot.last.at,
+          state: snapshot.last.ok ? "complete" as const : "aborted" as const,
+          title: snapshot.last.ok ? "Transfer complete" : "Transfer aborted",
+          detail: doneDetail(snapshot.last),
+          transferId: snapshot.last.transferId
+        }])
+      ]
     case "waiting":
       return [{
         at: snapshot.updatedAt,

@@ -1,6 +1,6 @@
 import type { Snapshot } from "../schema/Snapshot.js"
 import type { InitialData, LogEntry, View } from "./DashboardModel.js"
-import { fromSnapshot, initialLog, present } from "./DashboardModel.js"
+import { fromSnapshot, initialLog, offlineText, present } from "./DashboardModel.js"
 import { dashboardCss } from "./DashboardStyle.js"
 import { formatClock } from "./Format.js"
 import { embedJson, escapeHtml } from "./Html.js"
@@ -41,6 +41,7 @@ const renderDone = (view: View): string => {
 <span id="done-icon" class="done-icon" aria-hidden="true">${done === null ? "" : done.ok ? "✓" : "✕"}</span>
 <span class="done-body"><span id="done-title" class="done-title">${escapeHtml(done?.title ?? "")}</span>
 <span id="done-text" class="done-text">${escapeHtml(done?.text ?? "")}</span>
+<span id="done-meta" class="done-meta">${escapeHtml(done?.meta ?? "")}</span>
 <span id="done-error" class="done-error"${hidden(done === null || done.error === "")}>${
     escapeHtml(done?.error ?? "")
   }</span></span>
@@ -55,11 +56,41 @@ export interface DashboardInput {
   readonly nonce: string
   /** The bundled browser script (src/web/browser/dashboard.ts), inlined as the page's only script. */
   readonly script: string
+  /** The clock "finished 3 h ago" is measured with (default: now). */
+  readonly now?: number
 }
 
+/** A button's icon: inline SVG in the text's colour (an emoji may be missing from a phone's fonts). */
+const icon = (paths: string): string =>
+  `<svg class="act-icon" viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${paths}</svg>`
+
+/**
+ * The phone-in-a-pocket tools: notify on done, copy the link, show it as a QR code. Each needs the script,
+ * so each starts hidden and the script shows the ones this browser can do.
+ */
+const actions = `<div id="actions" class="actions" hidden>
+<button id="notify" class="act" type="button" aria-pressed="false" hidden>${
+  icon(`<path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9"/><path d="M10.3 21a1.94 1.94 0 0 0 3.4 0"/>`)
+}<span id="notify-text">Notify me when done</span></button>
+<button id="copy" class="act" type="button">${
+  icon(
+    `<path d="M10 13a5 5 0 0 0 7.54.54l3-3a5 5 0 0 0-7.07-7.07l-1.72 1.71"/><path d="M14 11a5 5 0 0 0-7.54-.54l-3 3a5 5 0 0 0 7.07 7.07l1.71-1.71"/>`
+  )
+}<span id="copy-text">Copy link</span></button>
+<button id="qr-toggle" class="act" type="button" aria-expanded="false" aria-controls="share">${
+  icon(
+    `<rect x="3" y="3" width="7" height="7" rx="1"/><rect x="14" y="3" width="7" height="7" rx="1"/><rect x="3" y="14" width="7" height="7" rx="1"/><path d="M14 14h3v3h-3zM21 14v.01M14 21h.01M17 21h4v-4"/>`
+  )
+}<span>QR code</span></button>
+</div>
+<div id="share" class="share" hidden>
+<div id="qr" class="qr" role="img" aria-label="QR code of this page's address"></div>
+<p class="share-text"><span>Scan to open this page on another device, or copy the address:</span><code id="share-url" class="share-url"></code></p>
+</div>`
+
 /** The whole page, rendered in the state the snapshot describes. Every interpolated string is escaped. */
-export const renderDashboard = ({ nonce, path, script, snapshot }: DashboardInput): Page => {
-  const view = present(fromSnapshot(snapshot), path)
+export const renderDashboard = ({ nonce, now = Date.now(), path, script, snapshot }: DashboardInput): Page => {
+  const view = present(fromSnapshot(snapshot), path, { now, localTime: false, offline: false })
   const p = escapeHtml(path)
   const bar = view.barMode === "determinate"
     ? ` aria-valuenow="${Math.round(view.barValue * 10) / 10}"`
@@ -74,7 +105,7 @@ export const renderDashboard = ({ nonce, path, script, snapshot }: DashboardInpu
     css: `${dashboardCss}
 #bar { --p: ${view.barValue}%; }
 `,
-    bodyAttributes: { "data-state": view.state },
+    bodyAttributes: { "data-state": view.state, "data-history": String(view.done?.previous === true) },
     body: `<div class="wrap">
 <header class="top">
 <a class="brand" href="/">${logo}<span>pipe <small>live transfer</small></span></a>
@@ -90,6 +121,7 @@ export const renderDashboard = ({ nonce, path, script, snapshot }: DashboardInpu
 </div>
 <h1 id="path" class="path">${p}</h1>
 <p id="summary" class="summary">${escapeHtml(view.summary)}</p>
+<p id="offline" class="offline" role="alert" hidden>${escapeHtml(offlineText)}</p>
 <div class="amount" aria-live="off">
 <span id="bytes" class="big">${escapeHtml(view.bytes)}</span>
 <span id="of" class="of">${escapeHtml(view.of)}</span>
@@ -107,6 +139,7 @@ export const renderDashboard = ({ nonce, path, script, snapshot }: DashboardInpu
 <div class="stat"><dt>Receivers</dt><dd id="receivers">${escapeHtml(view.receivers)}</dd></div>
 </dl>
 ${renderDone(view)}
+${actions}
 <noscript><p class="note">Live updates need JavaScript: this page reloads itself every 5 seconds instead.</p></noscript>
 </section>
 <div class="grid two">

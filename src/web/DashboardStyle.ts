@@ -50,6 +50,7 @@ export const dashboardCss = `
 [data-state="streaming"] { --tone: var(--streaming); --bar: var(--bar-streaming); }
 [data-state="complete"] { --tone: var(--complete); --bar: var(--bar-complete); }
 [data-state="aborted"] { --tone: var(--aborted); --bar: var(--bar-aborted); }
+[data-state="offline"] { --tone: var(--idle); --bar: var(--idle); }
 
 *, *::before, *::after { box-sizing: border-box; }
 [hidden] { display: none !important; }
@@ -82,6 +83,14 @@ code, .mono { font-family: var(--mono); font-size: .86em; }
 .conn[data-conn="live"] .pulse { background: var(--bar-complete); box-shadow: 0 0 0 0 rgba(34, 197, 94, .5); animation: ping 2s ease-out infinite; }
 .conn[data-conn="reconnecting"] { color: var(--waiting); }
 .conn[data-conn="reconnecting"] .pulse { background: var(--waiting); animation: blink 1s steps(2, start) infinite; }
+.conn[data-conn="lost"] { color: var(--aborted); border-color: color-mix(in srgb, var(--aborted) 35%, transparent); }
+.conn[data-conn="lost"] .pulse { background: var(--aborted); animation: blink 1s steps(2, start) infinite; }
+
+.offline {
+  margin: 12px 0 0; padding: 10px 14px; border-radius: 10px; font-weight: 600; font-size: 14px;
+  color: var(--aborted); background: color-mix(in srgb, var(--aborted) 9%, transparent);
+  border: 1px solid color-mix(in srgb, var(--aborted) 30%, transparent);
+}
 
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 16px; box-shadow: var(--shadow); }
 .hero { padding: 20px; }
@@ -146,6 +155,11 @@ code, .mono { font-family: var(--mono); font-size: .86em; }
   display: flex; gap: 12px; align-items: flex-start; margin: 18px 0 0; padding: 13px 15px; border-radius: 12px;
   background: color-mix(in srgb, var(--tone) 10%, transparent); border: 1px solid color-mix(in srgb, var(--tone) 25%, transparent);
 }
+/* An idle path that has history shows that, not an empty meter: the outcome keeps its colour. */
+[data-history="true"] .amount, [data-history="true"] .bar, [data-history="true"] .stats { display: none; }
+.done[data-previous="true"] { margin-top: 16px; }
+.done[data-ok="true"] { --tone: var(--complete); }
+.done[data-ok="false"] { --tone: var(--aborted); }
 .done-icon {
   flex: none; display: grid; place-items: center; width: 26px; height: 26px; border-radius: 50%;
   background: var(--tone); color: var(--card); font-weight: 800; font-size: 14px; line-height: 1;
@@ -153,7 +167,30 @@ code, .mono { font-family: var(--mono); font-size: .86em; }
 .done-body { display: flex; flex-direction: column; min-width: 0; }
 .done-title { font-weight: 650; color: var(--tone); }
 .done-text { color: var(--text); font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.done-meta { color: var(--muted); font-size: 13.5px; overflow-wrap: anywhere; }
 .done-error { color: var(--aborted); font-family: var(--mono); font-size: 13px; overflow-wrap: anywhere; margin-top: 2px; }
+
+/* The pocket tools: big enough for a thumb (44 px), wrapping rather than scrolling on a phone. */
+.actions { display: flex; flex-wrap: wrap; gap: 8px; margin: 18px 0 0; }
+.act {
+  flex: 1 1 auto; display: inline-flex; align-items: center; justify-content: center; gap: 7px; min-height: 44px;
+  padding: 9px 14px; border-radius: 11px; border: 1px solid var(--line); background: var(--code); color: var(--text);
+  font: 600 14px/1.2 var(--sans); cursor: pointer; touch-action: manipulation; -webkit-tap-highlight-color: transparent;
+}
+.act:hover { border-color: color-mix(in srgb, var(--streaming) 45%, var(--line)); }
+.act:focus-visible { outline: 2px solid var(--streaming); outline-offset: 2px; }
+.act[aria-pressed="true"], .act[aria-expanded="true"] {
+  color: var(--streaming); border-color: color-mix(in srgb, var(--streaming) 45%, transparent);
+  background: color-mix(in srgb, var(--streaming) 10%, transparent);
+}
+.act[data-notify="denied"] { color: var(--faint); cursor: not-allowed; }
+.act-icon { flex: none; display: block; }
+@media (min-width: 620px) { .act { flex: 0 1 auto; } }
+.share { display: flex; flex-wrap: wrap; align-items: center; gap: 14px 18px; margin: 14px 0 0; padding: 14px; border-radius: 12px; border: 1px solid var(--line); background: var(--code); }
+.qr { flex: none; width: min(220px, 100%); line-height: 0; }
+.qr svg { width: 100%; height: auto; border-radius: 8px; }
+.share-text { flex: 1 1 180px; min-width: 0; margin: 0; font-size: 13.5px; color: var(--muted); }
+.share-url { display: block; margin-top: 6px; color: var(--text); overflow-wrap: anywhere; word-break: break-all; user-select: all; -webkit-user-select: all; }
 
 .grid { display: grid; gap: 16px; margin-top: 16px; }
 @media (min-width: 860px) {

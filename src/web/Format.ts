@@ -45,3 +45,25 @@ export const formatClock = (at: number, utc: boolean): string => {
     ? `${pad2(date.getUTCHours())}:${pad2(date.getUTCMinutes())}:${pad2(date.getUTCSeconds())} UTC`
     : `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`
 }
+
+/**
+ * `2026-12-02 05:14`, local time in the browser; `2026-12-02 05:14 UTC` on the server, whose first paint
+ * cannot know the reader's zone (the browser re-renders it at once).
+ */
+export const formatDateTime = (at: number, utc: boolean): string => {
+  const d = new Date(at)
+  return utc
+    ? `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${
+      pad2(d.getUTCMinutes())
+    } UTC`
+    : `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`
+}
+
+/** How long ago, coarse as a person says it: `just now`, `42 s ago`, `5 min ago`, `3 h ago`, `2 days ago`. */
+export const formatAgo = (seconds: number): string => {
+  if (!Number.isFinite(seconds) || seconds < 5) return "just now"
+  if (seconds < 60) return `${Math.floor(seconds)} s ago`
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`
+  if (seconds < 48 * 3600) return `${Math.floor(seconds / 3600)} h ago`
+  return `${Math.floor(seconds / 86400)} days ago`
+}

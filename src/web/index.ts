@@ -11,9 +11,12 @@ import { renderHome } from "./HomePage.js"
 import { newNonce } from "./Nonce.js"
 import { renderNoscript } from "./NoscriptPage.js"
 import type { Page } from "./PageShell.js"
+import type { SenderReport } from "./SenderReportPage.js"
+import { senderReport } from "./SenderReportPage.js"
 
 export { helpText } from "./HelpText.js"
 export type { Page } from "./PageShell.js"
+export type { SenderReport } from "./SenderReportPage.js"
 
 /**
  * The live dashboard of a path (protocol §4.3): rendered in the snapshot's state, then kept current by its
@@ -31,3 +34,9 @@ export const noscriptPage = (query: URLSearchParams): Page => renderNoscript(que
 /** A refusal as a page, for a browser that navigated to it (`Accept: text/html`). */
 export const errorPage = (input: Omit<ErrorPageInput, "nonce">): Page =>
   renderErrorPage({ ...input, nonce: newNonce() })
+
+/**
+ * The streamed HTML a browser's form POST to `path` gets instead of text (`/noscript`'s result, readable on a
+ * phone): for a sender whose request is `multipart/form-data` with `Accept` containing `text/html`.
+ */
+export const senderReportPage = (path: string): SenderReport => senderReport(path, newNonce())

@@ -45,6 +45,8 @@ export interface WatchedPage {
 export interface OpenOptions extends BrowserContextOptions {
   /** Runs in the page before any of its own scripts (CDP: not subject to the page's CSP). */
   readonly initScript?: () => void
+  /** When `open` returns: at `load` (the default), or at `commit` for a page still streaming in. */
+  readonly waitUntil?: "load" | "commit"
 }
 
 /**
@@ -66,7 +68,7 @@ export const useBrowser = () => {
   })
 
   /** Opens `url` in a fresh context (its own cookies, cache and viewport) and waits for its `load`. */
-  const open = async (url: string, { initScript, ...options }: OpenOptions = {}): Promise<WatchedPage> => {
+  const open = async (url: string, { initScript, waitUntil, ...options }: OpenOptions = {}): Promise<WatchedPage> => {
     if (browser === undefined) throw new Error("browser not started")
     const context = await browser.newContext(options)
     contexts.add(context)
@@ -91,7 +93,7 @@ export const useBrowser = () => {
       if (frame === page.mainFrame()) navigations++
     })
     if (initScript !== undefined) await page.addInitScript(initScript)
-    const response = await page.goto(url)
+    const response = await page.goto(url, { waitUntil: waitUntil ?? "load" })
     if (response === null) throw new Error(`no response for ${url}`)
     return { context, page, response, consoleErrors, pageErrors, dialogs, requests, navigations: () => navigations }
   }

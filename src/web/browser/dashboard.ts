@@ -5,9 +5,10 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type { PipeEvent } from "../../schema/PipeEvent.js"
+import type { DoneData, PipeEvent } from "../../schema/PipeEvent.js"
+import { Snapshot } from "../../schema/Snapshot.js"
 import { decodeSseFrameSync } from "../../schema/Sse.js"
-import type { PipeStateName } from "../DashboardModel.js"
+import type { View } from "../DashboardModel.js"
 import {
   applyDone,
   applyProgress,
@@ -17,12 +18,19 @@ import {
   initialLog,
   logEntryFor,
   logWithDone,
+  notificationOf,
   present,
   pushLog
 } from "../DashboardModel.js"
 import { formatClock } from "../Format.js"
+import type { QrCode } from "./Qr.js"
+import { encodeQr, svgPath } from "./Qr.js"
 
 const decodeInitial = Schema.decodeUnknownOption(Schema.fromJsonString(InitialData))
+const decodeSnapshot = Schema.decodeUnknownOption(Schema.fromJsonString(Snapshot))
+
+/** A stream that failed this long without coming back is "lost", even before a second attempt fails. */
+const lostAfterMs = 4000
 
 /** Follows the path's SSE stream and keeps the page in step with it. Runs in the browser only. */
 const boot = (): void => {
@@ -56,7 +64,18 @@ const boot = (): void => {
     doneIcon: byId("done-icon"),
     doneTitle: byId("done-title"),
     doneText: byId("done-text"),
+    doneMeta: byId("done-meta"),
     doneError: byId("done-error"),
+    offline: byId("offline"),
+    actions: byId("actions"),
+    notify: byId("notify"),
+    notifyText: byId("notify-text"),
+    copy: byId("copy"),
+    copyText: byId("copy-text"),
+    qrToggle: byId("qr-toggle"),
+    share: byId("share"),
+    qr: byId("qr"),
+    shareUrl: byId("share-url"),
     log: byId("log"),
     conn: byId("conn"),
     connText: byId("conn-text"),
@@ -72,14 +91,15 @@ const boot = (): void => {
     setText(node, location.origin)
   }
 
-  const tones: Readonly<Record<PipeStateName, string>> = {
+  const tones: Readonly<Record<View["state"], string>> = {
+    offline: "#94a3b8",
     idle: "#94a3b8",
     waiting: "#f59e0b",
     streaming: "#3b82f6",
     complete: "#22c55e",
     aborted: "#ef4444"
   }
-  const favicon = (state: PipeStateName): string =>
+  const favicon = (state: View["state"]): string =>
     `data:image/svg+xml,${
       encodeURIComponent(
         `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="${
@@ -113,9 +133,13 @@ const boot = (): void => {
     el.log.replaceChildren(...items)
   }
 
+  /** Set while the stream is down and its reconnects fail: then nothing live is vouched for. */
+  let offline = false
+
   const render = () => {
-    const view = present(model, path)
+    const view = present(model, path, { now: Date.now(), localTime: true, offline })
     root.dataset["state"] = view.state
+    root.dataset["history"] = String(view.done?.previous === true)
     el.badge.dataset["state"] = view.state
     setText(el.state, view.stateLabel)
     setText(el.summary, view.summary)
@@ -141,19 +165,142 @@ const boot = (): void => {
       setText(el.doneIcon, view.done.ok ? "✓" : "✕")
       setText(el.doneTitle, view.done.title)
       setText(el.doneText, view.done.text)
+      setText(el.doneMeta, view.done.meta)
       setText(el.doneError, view.done.error)
       el.doneError.hidden = view.done.error === ""
     }
+    setText(el.offline, view.offlineNote)
+    el.offline.hidden = view.offlineNote === ""
     if (document.title !== view.title) document.title = view.title
     const href = favicon(view.state)
     if (el.icon.getAttribute("href") !== href) el.icon.setAttribute("href", href)
   }
 
-  const setConnection = (status: "connecting" | "live" | "reconnecting") => {
+  const connTexts = {
+    connecting: "Connecting…",
+    live: "Live",
+    reconnecting: "Reconnecting…",
+    lost: "Offline"
+  } as const
+  const setConnection = (status: keyof typeof connTexts) => {
     el.conn.hidden = false
     el.conn.dataset["conn"] = status
-    setText(el.connText, status === "live" ? "Live" : status === "connecting" ? "Connecting…" : "Reconnecting…")
+    setText(el.connText, connTexts[status])
+    const wasOffline = offline
+    offline = status === "lost"
+    if (offline !== wasOffline) render()
   }
+
+  // ---- notify me when done ----
+  // Only where the API exists and may be used (a secure context); permission is asked on the click only.
+  const canNotify = typeof Notification === "function" && window.isSecureContext
+  let notifyOn = false
+  const renderNotify = () => {
+    const permission = canNotify ? Notification.permission : "denied"
+    const on = notifyOn && permission === "granted"
+    el.notify.setAttribute("aria-pressed", String(on))
+    el.notify.dataset["notify"] = permission === "denied" ? "denied" : on ? "on" : "off"
+    setText(
+      el.notifyText,
+      permission === "denied" ? "Notifications blocked" : on ? "Will notify when done" : "Notify me when done"
+    )
+  }
+  const notifyDone = (done: DoneData) => {
+    if (!notifyOn || !canNotify || Notification.permission !== "granted") return
+    const { body, title } = notificationOf(done, path)
+    try {
+      new Notification(title, { body, tag: `pipe ${path}` })
+    } catch {
+      // Chrome on Android allows notifications from a service worker only: the tab's title still tells.
+    }
+  }
+  if (canNotify) {
+    el.notify.hidden = false
+    renderNotify()
+    el.notify.addEventListener("click", () => {
+      if (Notification.permission === "granted") {
+        notifyOn = !notifyOn
+        renderNotify()
+        return
+      }
+      if (Notification.permission === "denied") return renderNotify()
+      void Notification.requestPermission().then((permission) => {
+        notifyOn = permission === "granted"
+        renderNotify()
+      })
+    })
+  }
+
+  // ---- copy link and QR code ----
+  // The address to hand on: this page on this path, without whatever else the URL carried.
+  const shareUrl = new URL(location.pathname, location.origin)
+  shareUrl.search = "?progress"
+  setText(el.shareUrl, shareUrl.href)
+  const selectLink = () => {
+    el.share.hidden = false
+    el.qrToggle.setAttribute("aria-expanded", "true")
+    drawQr()
+    const range = document.createRange()
+    range.selectNodeContents(el.shareUrl)
+    const selection = window.getSelection()
+    selection?.removeAllRanges()
+    selection?.addRange(range)
+  }
+  let copyTimer: ReturnType<typeof setTimeout> | undefined
+  const copied = (text: string) => {
+    setText(el.copyText, text)
+    clearTimeout(copyTimer)
+    copyTimer = setTimeout(() => setText(el.copyText, "Copy link"), 2500)
+  }
+  el.copy.addEventListener("click", () => {
+    const fallback = () => {
+      selectLink()
+      copied("Link selected: copy it")
+    }
+    if (navigator.clipboard === undefined) return fallback()
+    navigator.clipboard.writeText(shareUrl.href).then(() => copied("Link copied ✓"), fallback)
+  })
+  const encodeFitting = (text: string): QrCode => {
+    try {
+      return encodeQr(text, { ecc: "M" })
+    } catch {
+      return encodeQr(text, { ecc: "L" })
+    }
+  }
+  let qrDrawn = false
+  const drawQr = () => {
+    if (qrDrawn) return
+    qrDrawn = true
+    try {
+      // Level M while it fits version 10; a longer address (paths go up to 512 bytes) trades margin for room.
+      const qr = encodeFitting(shareUrl.href)
+      const ns = "http://www.w3.org/2000/svg"
+      const side = qr.size + 8
+      const svg = document.createElementNS(ns, "svg")
+      svg.setAttribute("viewBox", `0 0 ${side} ${side}`)
+      svg.setAttribute("shape-rendering", "crispEdges")
+      svg.setAttribute("aria-hidden", "true")
+      // Dark on light whatever the page's scheme: scanners expect it, and the quiet zone needs the light.
+      const background = document.createElementNS(ns, "rect")
+      background.setAttribute("width", String(side))
+      background.setAttribute("height", String(side))
+      background.setAttribute("fill", "#fff")
+      const modules = document.createElementNS(ns, "path")
+      modules.setAttribute("d", svgPath(qr, 4))
+      modules.setAttribute("fill", "#000")
+      svg.append(background, modules)
+      el.qr.replaceChildren(svg)
+    } catch {
+      el.qr.textContent = "This address is too long for a QR code."
+    }
+  }
+  el.qrToggle.addEventListener("click", () => {
+    const open = el.share.hidden
+    el.share.hidden = !open
+    el.qrToggle.setAttribute("aria-expanded", String(open))
+    if (open) drawQr()
+  })
+  el.actions.hidden = false
 
   /** The pipe event a message carries, decoded with the Schemas the server encoded it with. */
   const eventOf = (event: Event): PipeEvent | undefined =>
@@ -165,17 +312,44 @@ const boot = (): void => {
   const streamUrl = new URL(location.pathname, location.origin)
   streamUrl.search = "?progress=sse"
 
+  /**
+   * An idle path's last result (protocol §9) is in the JSON snapshot, not in the stream (which never replays
+   * an old `done`): asked for when the path goes idle, so a page that missed the end still shows it.
+   */
+  const fetchLast = () => {
+    const url = new URL(location.pathname, location.origin)
+    url.search = "?progress=json"
+    fetch(url.href, { headers: { accept: "application/json" }, cache: "no-store" })
+      .then((response) => (response.ok ? response.text() : ""))
+      .then((text) => {
+        const snapshot = decodeSnapshot(text)
+        if (Option.isNone(snapshot) || snapshot.value.last === null || model.state !== "idle") return
+        model = { ...model, previous: snapshot.value.last }
+        render()
+      }, () => undefined)
+  }
+
   let source: EventSource | undefined
   let retryMs = 1000
+  let lostTimer: ReturnType<typeof setTimeout> | undefined
+  let failures = 0
   const connect = () => {
     const es = new EventSource(streamUrl.href)
     source = es
     es.addEventListener("open", () => {
       retryMs = 1000
+      failures = 0
+      clearTimeout(lostTimer)
+      lostTimer = undefined
       setConnection("live")
     })
     es.addEventListener("error", () => {
-      setConnection("reconnecting")
+      // One error is a stream that ended (its time to live, a proxy): EventSource reconnects within a second.
+      // A reconnect that fails too, or none for a few seconds, is a server gone: say so, keep retrying.
+      failures++
+      if (failures >= 2) setConnection("lost")
+      else if (!offline) setConnection("reconnecting")
+      lostTimer ??= setTimeout(() => setConnection("lost"), lostAfterMs)
       // EventSource retries by itself after a network error, but gives up for good on an HTTP error (a 429,
       // a proxy's 502): then start over, backing off.
       if (es.readyState === EventSource.CLOSED && source === es) {
@@ -192,8 +366,11 @@ const boot = (): void => {
         log = pushLog(log, entry)
         renderLog()
       }
+      const wasIdle = model.state === "idle"
       model = applyState(model, data)
       render()
+      // A path this page saw go idle without seeing its end (it was offline meanwhile) has it in history.
+      if (!wasIdle && data.state === "idle" && model.previous === null) fetchLast()
     })
     es.addEventListener("progress", (event) => {
       const data = eventOf(event)
@@ -206,15 +383,20 @@ const boot = (): void => {
     es.addEventListener("done", (event) => {
       const data = eventOf(event)
       if (data?.event !== "done") return
+      // A replayed `done` (a reconnect within the retention) is not news: notify for a new end only.
+      const news = model.done?.transferId !== data.transferId
       model = applyDone(model, data)
       log = logWithDone(log, data)
       renderLog()
       render()
+      if (news) notifyDone(data)
     })
   }
 
   renderLog()
   render()
+  // "finished 3 h ago" ages by itself.
+  setInterval(render, 1000)
   setConnection("connecting")
   connect()
 }

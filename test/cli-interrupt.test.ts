@@ -84,7 +84,7 @@ describe("interrupted CLI commands", () => {
       receiver.kill(signal)
       const received = await receiver.result
       expect({ code: received.code, signal: received.signal }).toEqual({ code: statusOf[signal], signal: null })
-      expect(received.stderr).toBe(`pipe receive: interrupted: ${file} is incomplete (3.0 MB of 9.0 MB)\n`)
+      expect(received.stderr).toBe(`pipe receive: interrupted: ${file} is incomplete (3.00 MB of 9.00 MB)\n`)
       expect(statSync(file).size).toBe(3 * MB)
       await senderLines.waitForText("[ERROR] All receiver(s) aborted halfway.")
       expect(await snapshotDone(server(), path)).toMatchObject({ ok: false, bytes: 3 * MB })

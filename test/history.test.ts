@@ -269,7 +269,7 @@ describe("--data-dir", () => {
     expect(await refusal(["--data-dir", dir])).toEqual({
       code: 1,
       stdout: "",
-      stderr: `--data-dir ${dir}: cannot keep the history there: file is not a database\n`
+      stderr: `pipe: --data-dir ${dir}: cannot keep the history there: file is not a database\n`
     })
   })
 
@@ -280,7 +280,7 @@ describe("--data-dir", () => {
     expect(await refusal(["--data-dir", dir])).toEqual({
       code: 1,
       stdout: "",
-      stderr: `--data-dir ${dir}: cannot keep the history there: ENOTDIR: not a directory, mkdir '${dir}'\n`
+      stderr: `pipe: --data-dir ${dir}: cannot keep the history there: ENOTDIR: not a directory, mkdir '${dir}'\n`
     })
   })
 
@@ -295,7 +295,7 @@ describe("--data-dir", () => {
       expect(refused).toEqual({
         code: 1,
         stdout: "",
-        stderr: `--data-dir ${dir}: cannot keep the history there: unable to open database file\n`
+        stderr: `pipe: --data-dir ${dir}: cannot keep the history there: unable to open database file\n`
       })
     }
   )

@@ -311,6 +311,32 @@ describe("/noscript", () => {
     expect(got.stdoutText).toBe(text)
   })
 
+  it("answers the form with a page a phone reads: the same lines as HTML at its width, then \"Sent ✓\"", async () => {
+    const name = uniqueName("noscript-phone")
+    const watched = await open(`/noscript?path=${encodeURIComponent(name)}`, {
+      viewport: { width: 360, height: 740 },
+      isMobile: true
+    })
+    const { page } = watched
+    await page.setInputFiles("#input_file", writeUpload("phone.bin", prngBytes(name, 50_000)))
+    const receiver = spawnCurl([`${url()}${pipePath(name)}`], { keep: false })
+    await waitForReceivers(server(), pipePath(name), 1)
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === "POST"),
+      page.click("button[type=submit]")
+    ])
+    expect(answer.headers()["content-type"]).toBe("text/html; charset=utf-8")
+    await page.waitForFunction(() => document.body.innerText.includes("All receiver(s) received successfully."))
+    expect((await receiver.result).code).toBe(0)
+    expect(await page.locator("h1").innerText()).toBe("Sent ✓")
+    const layout = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      font: parseFloat(getComputedStyle(document.querySelector(".lines li") ?? document.body).fontSize)
+    }))
+    expect(layout.scroll).toBeLessThanOrEqual(360)
+    expect(layout.font).toBeGreaterThanOrEqual(14)
+  })
+
   it("is where the home page leads a browser without JavaScript", async () => {
     const name = uniqueName("nojs")
     const { page } = await open("/", { javaScriptEnabled: false })

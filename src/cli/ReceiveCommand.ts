@@ -1,16 +1,9 @@
 import { Console, Effect, FileSystem, Option, Stdio, Stream } from "effect"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
+import { formatBytes, formatDuration, formatRate } from "../domain/Format.js"
 import { CliFailure, optionalField, receivers, runAgainst, server, target } from "./PipeTarget.js"
-import {
-  averageMbps,
-  formatAmount,
-  formatBytes,
-  formatRate,
-  formatSeconds,
-  incompleteAmount,
-  makeStatusLine
-} from "./StatusLine.js"
+import { averageMbps, formatAmount, incompleteAmount, makeStatusLine } from "./StatusLine.js"
 
 const options = {
   server,
@@ -89,7 +82,7 @@ export const receiveCommand = Command.make(
             onSome: (file) => Stream.run(counted, fs.sink(file))
           })
           yield* line.finish(
-            `↓ ${formatBytes(progress.bytes)} received in ${formatSeconds((Date.now() - startedAt) / 1000)}`
+            `↓ ${formatBytes(progress.bytes)} received in ${formatDuration((Date.now() - startedAt) / 1000)}`
           )
         })).pipe(
           Effect.onError(() => line.clear),

@@ -4,8 +4,9 @@ import * as CliError from "effect/cli/CliError"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import type { SendBody } from "../client/PipeClient.js"
+import { formatBytes, formatDuration, formatRate } from "../domain/Format.js"
 import { optionalField, receivers, runAgainst, server, target } from "./PipeTarget.js"
-import { averageMbps, formatAmount, formatBytes, formatRate, formatSeconds, makeStatusLine } from "./StatusLine.js"
+import { averageMbps, formatAmount, makeStatusLine } from "./StatusLine.js"
 import { apparentSize } from "./TreeSize.js"
 
 const options = {
@@ -87,7 +88,7 @@ export const sendCommand = Command.make(
           )
         )
         const seconds = (Date.now() - startedAt) / 1000
-        yield* line.finish(`↑ ${formatBytes(bytes)} sent in ${formatSeconds(seconds)} · ${status}`)
+        yield* line.finish(`↑ ${formatBytes(bytes)} sent in ${formatDuration(seconds)} · ${status}`)
       }))
 ).pipe(
   Command.validate(({ total, totalOf }) =>

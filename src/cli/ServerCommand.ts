@@ -97,6 +97,9 @@ export const serverCommand = Command.make(
     Effect.gen(function*() {
       const { serve } = yield* Effect.promise(() => import("../http/Server.js"))
       yield* serve(settings, logFormat).pipe(
+        // A start-up the server cannot make (an unusable --data-dir): one line, exit 1, as for a taken port.
+        Effect.catchTag("HistoryUnavailable", (error) =>
+          Effect.andThen(Console.error(`pipe: ${error.message}`), setExitCode(1))),
         Effect.catchDefect((defect) => {
           const message = listenFailure(defect, settings.host, settings.port)
           return message === undefined

@@ -1,23 +1,14 @@
 import { Effect } from "effect"
+import { formatBytes, formatPercent } from "../domain/Format.js"
+import { percentOf } from "../domain/TransferStats.js"
 
-/** MB as the protocol counts them (10^6 bytes). */
-export const formatBytes = (bytes: number): string =>
-  bytes < 1_000
-    ? `${bytes} B`
-    : bytes < 1_000_000
-    ? `${(bytes / 1_000).toFixed(1)} kB`
-    : `${(bytes / 1_000_000).toFixed(1)} MB`
-
-export const formatRate = (mbps: number): string => `${mbps.toFixed(1)} MB/s`
-
-export const formatSeconds = (seconds: number): string =>
-  seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
-
-/** `12.3 MB of 100.0 MB (12%)`, or just the bytes when the total is unknown. */
-export const formatAmount = (bytes: number, total: number | undefined): string =>
-  total === undefined || total === 0
+/** `12.3 MB of 100 MB (12.3%)`, or just the bytes when the total is unknown (the percent rule of the server). */
+export const formatAmount = (bytes: number, total: number | undefined): string => {
+  const percent = percentOf(bytes, total ?? null)
+  return total === undefined || percent === null
     ? formatBytes(bytes)
-    : `${formatBytes(bytes)} of ${formatBytes(total)} (${Math.floor((bytes / total) * 100)}%)`
+    : `${formatBytes(bytes)} of ${formatBytes(total)} (${formatPercent(percent)})`
+}
 
 /** `1.2 MB of 9.0 MB`, or `1.2 MB received` when the total is unknown: what a cut-off copy holds. */
 export const incompleteAmount = (bytes: number, total: number | undefined): string =>

@@ -1,16 +1,21 @@
 import { Console, Effect, Schema, Stream } from "effect"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import { formatBytes, formatDuration, formatRate } from "../domain/Format.js"
 import type { DoneEvent, PipeEvent } from "../schema/PipeEvent.js"
 import { PipeEvent as PipeEventSchema } from "../schema/PipeEvent.js"
 import { runAgainst, server, setExitCode, target } from "./PipeTarget.js"
-import { formatAmount, formatBytes, formatRate, formatSeconds, makeStatusLine } from "./StatusLine.js"
+import { formatAmount, makeStatusLine } from "./StatusLine.js"
 
 const options = {
   server,
   untilDone: Flag.Boolean("until-done").pipe(
     Flag.withDefault(false),
     Flag.withDescription("Exit when the transfer running now, or else the next one, ends")
+  ),
+  lines: Flag.Boolean("lines").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("A line in words per state change and result (for bots)")
   ),
   json: Flag.Boolean("json").pipe(
     Flag.withDefault(false),
@@ -37,15 +42,38 @@ const describe = (event: PipeEvent): string => {
       return [
         `streaming · ${formatAmount(event.bytes, event.total ?? undefined)}`,
         formatRate(event.mbps),
-        ...(event.etaSec === null ? [] : [`ETA ${formatSeconds(event.etaSec)}`]),
-        formatSeconds(event.elapsedSec)
+        ...(event.etaSec === null ? [] : [`ETA ${formatDuration(event.etaSec)}`]),
+        formatDuration(event.elapsedSec)
       ].join(" · ")
     case "done":
-      return [
-        event.ok ? "done · ok" : "done · failed",
-        `${formatBytes(event.bytes)} in ${formatSeconds(event.durationSec)} (${formatRate(event.avgMbps)})`,
-        ...(event.error === null ? [] : [event.error])
-      ].join(" · ")
+      return resultLine(event)
+  }
+}
+
+/**
+ * How a transfer ended, in words: `complete · 7.60 GB in 8h 02m (263 MB/s) · no errors`, or `aborted · 2.00 MB
+ * (9.00 MB expected) in 3.0 s (0.67 MB/s) · The sender aborted halfway.` The same facts as the dashboard's done card.
+ */
+export const resultLine = (done: DoneEvent): string => {
+  const expected = done.total !== null && done.total !== done.bytes ? ` (${formatBytes(done.total)} expected)` : ""
+  return [
+    done.ok ? "complete" : "aborted",
+    `${formatBytes(done.bytes)}${expected} in ${formatDuration(done.durationSec)} (${formatRate(done.avgMbps)})`,
+    done.error ?? "no errors"
+  ].join(" · ")
+}
+
+/** `--lines`: what a chat bot posts, a line per change of state and per result; no progress, no idle. */
+const sentence = (event: PipeEvent): string | undefined => {
+  switch (event.event) {
+    case "state":
+      return event.state === "idle" || event.state === "complete" || event.state === "aborted"
+        ? undefined
+        : describe(event)
+    case "progress":
+      return undefined
+    case "done":
+      return resultLine(event)
   }
 }
 
@@ -65,6 +93,10 @@ export const watchCommand = Command.make(
         yield* client.watch(path, { untilDone: args.untilDone }).pipe(
           Stream.runForEach((event) => {
             if (event.event === "done") done = event
+            if (args.lines) {
+              const text = sentence(event)
+              return text === undefined ? Effect.void : Console.log(text)
+            }
             if (json) return Console.log(eventJson(event))
             return event.event === "done" ? line.finish(describe(event)) : line.update(describe(event))
           }),

@@ -7,8 +7,9 @@ import { SenderLine } from "../domain/SenderLine.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { endSender, makeSenderParty, tellSender } from "../transfer/NodeParty.js"
 import { contentLengthOf, hasBoundary, isMultipart } from "../transfer/SenderBody.js"
+import { senderReportPage } from "../web/index.js"
 import { nodeExchange } from "./NodeExchange.js"
-import { announcedTotal, receiverCount } from "./Query.js"
+import { announcedTotal, receiverCount, wantsHtml } from "./Query.js"
 import { answeredDirectly } from "./RawResponse.js"
 
 /**
@@ -29,9 +30,17 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
       const actor = yield* registry.acquire(name, "party")
-      res.setHeader("content-type", "text/plain")
       res.setHeader("access-control-allow-origin", "*")
-      const sender = { req, res, held: req.httpVersion === "1.0" ? [] : undefined }
+      // A browser's form (`/noscript`) gets its lines as a page a phone can read; everyone else plain text.
+      const report = multipart && wantsHtml(req.headers["accept"]) ? senderReportPage(path) : undefined
+      const held = req.httpVersion === "1.0" ? report === undefined ? [] : [report.head] : undefined
+      if (report === undefined) res.setHeader("content-type", "text/plain")
+      else {
+        res.setHeader("content-type", report.contentType)
+        for (const [header, value] of Object.entries(report.headers)) res.setHeader(header, value)
+        if (held === undefined) res.write(report.head)
+      }
+      const sender = { req, res, held, report }
       const ticket = yield* actor.joinSender({ party: makeSenderParty(sender), n, path, total })
       // A held (HTTP/1.0) response cannot carry a probe: nothing may be written before its end.
       yield* Effect.sync(() => {

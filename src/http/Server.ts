@@ -81,7 +81,6 @@ export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Ef
     Layer.provide(Layer.succeed(ServerConfig, settings)),
     Layer.provide(Logger.layer([logFormat === "json" ? Logger.consoleJson : Logger.consolePretty()])),
     Layer.launch,
-    Effect.tapErrorTag("HistoryUnavailable", (error) => Console.error(error.message)),
     Effect.catchTag("ServeError", (error) => Effect.die(error))
   )
 }

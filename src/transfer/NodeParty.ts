@@ -16,6 +16,14 @@ export interface NodeSender {
    * response has no chunked framing, and 1.0 clients (as piping-server does for them) read it at the end.
    */
   readonly held: Array<string> | undefined
+  /** How the lines are written: as they are (text/plain), or as markup of a page a browser form gets. */
+  readonly report: SenderReportFormat | undefined
+}
+
+/** A sender's lines as a document: the head went out with the headers, each line as `line(…)`, then `tail`. */
+export interface SenderReportFormat {
+  readonly line: (line: string) => string
+  readonly tail: string
 }
 
 export interface NodeReceiver {
@@ -69,11 +77,12 @@ const isOpen = (sender: NodeSender) => !sender.res.writableEnded && !sender.res.
  */
 export const tellSender = (sender: NodeSender, line: string, flushed?: () => void): void => {
   if (!isOpen(sender)) return flushed?.()
+  const text = sender.report === undefined ? line : sender.report.line(line)
   if (sender.held !== undefined) {
-    sender.held.push(line)
+    sender.held.push(text)
     return flushed?.()
   }
-  sender.res.write(line, flushed === undefined ? undefined : () => flushed())
+  sender.res.write(text, flushed === undefined ? undefined : () => flushed())
 }
 
 /**
@@ -91,8 +100,9 @@ export const endSender = (sender: NodeSender, line: string, close: boolean): voi
     socket.end()
     setTimeout(() => socket.destroy(), lingerMs).unref()
   }
-  if (sender.held === undefined) return void sender.res.end(line, closeIfUnread)
-  const whole = [...sender.held, line].join("")
+  const last = sender.report === undefined ? line : `${sender.report.line(line)}${sender.report.tail}`
+  if (sender.held === undefined) return void sender.res.end(last, closeIfUnread)
+  const whole = [...sender.held, last].join("")
   sender.res.setHeader("content-length", Buffer.byteLength(whole))
   sender.res.end(whole, closeIfUnread)
 }

@@ -48,9 +48,9 @@ export const runTransfer = (
     })
 
   const transfer = Effect.gen(function*() {
-    const { held, req, res } = yield* sender
+    const node = yield* sender
+    const { req, res } = node
     receivers = receiverParties.map(nodeReceiver)
-    const node = { held, req, res }
     const body = yield* Effect.tryPromise(() => openSenderBody(req)).pipe(Effect.option)
     if (body._tag === "None") {
       breakReceivers()

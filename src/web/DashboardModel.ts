@@ -4,8 +4,6 @@
  * keeps the page current with it from the SSE stream. No DOM here.
  */
 import * as Schema from "effect/Schema"
-import type { DoneData, ProgressData, StateData } from "../schema/PipeEvent.js"
-import { Snapshot } from "../schema/Snapshot.js"
 import {
   formatAgo,
   formatBytes,
@@ -14,7 +12,9 @@ import {
   formatPercent,
   formatRate,
   groupDigits
-} from "./Format.js"
+} from "../domain/Format.js"
+import type { DoneData, ProgressData, StateData } from "../schema/PipeEvent.js"
+import { Snapshot } from "../schema/Snapshot.js"
 
 export type PipeStateName = Snapshot["state"]
 

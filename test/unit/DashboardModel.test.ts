@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import { formatAgo, formatDateTime } from "../../src/domain/Format.js"
 import type { DoneData, ProgressData } from "../../src/schema/PipeEvent.js"
 import type { Snapshot } from "../../src/schema/Snapshot.js"
 import type { Context } from "../../src/web/DashboardModel.js"
@@ -13,7 +14,6 @@ import {
   percentOf,
   present
 } from "../../src/web/DashboardModel.js"
-import { formatAgo, formatDateTime } from "../../src/web/Format.js"
 
 /** The dashboard's view logic, shared by the server's first paint and the browser: one rule for both. */
 

@@ -639,7 +639,7 @@ const pairOver = (server: Loopback) =>
     return {
       sender,
       receiver,
-      senderParty: makeSenderParty({ req: sent.req, res: sent.res, held: undefined }),
+      senderParty: makeSenderParty({ req: sent.req, res: sent.res, held: undefined, report: undefined }),
       receiverParty: makeReceiverParty({ res: received.res, disposition: noDisposition, http10: false })
     }
   })

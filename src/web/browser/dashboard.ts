@@ -5,6 +5,7 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { formatClock } from "../../domain/Format.js"
 import type { DoneData, PipeEvent } from "../../schema/PipeEvent.js"
 import { Snapshot } from "../../schema/Snapshot.js"
 import { decodeSseFrameSync } from "../../schema/Sse.js"
@@ -22,7 +23,6 @@ import {
   present,
   pushLog
 } from "../DashboardModel.js"
-import { formatClock } from "../Format.js"
 import type { QrCode } from "./Qr.js"
 import { encodeQr, svgPath } from "./Qr.js"
 

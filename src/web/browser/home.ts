@@ -1,7 +1,7 @@
 // The home page's script, bundled and inlined into the page (src/web/HomePage.ts) by the build: it relies on
 // nothing but the DOM, the page's own markup and what it imports.
+import { formatBytes } from "../../domain/Format.js"
 import { commandLines } from "../CommandLines.js"
-import { formatBytes } from "../Format.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Elements

@@ -3,77 +3,24 @@
  * the two commands the README gives), against a real server, with a stand-in webhook for Slack and the
  * pager. Only the path and the directories are substituted; `pipe` on the PATH is this build's CLI.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
-import { tmpdir } from "node:os"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { repoRoot } from "./support/artifacts.js"
-import { mainJs, q } from "./support/cli.js"
+import { q } from "./support/cli.js"
 import { shell, spawnCurl } from "./support/curl.js"
 import { prngBytes } from "./support/data.js"
 import { openRequest, request } from "./support/http.js"
 import { holdStreaming } from "./support/parties.js"
 import { pipePath, uniqueName, waitForReceivers } from "./support/pipe.js"
+import { readme, recipe, slackTexts, useRecipes } from "./support/recipes.js"
 import { useServer } from "./support/server.js"
 import { hashTree, makeTree } from "./support/tree.js"
 import { waitFor, within } from "./support/wait.js"
 
-const readme = readFileSync(join(repoRoot, "README.md"), "utf8")
-
-/** The shell block of the README that follows `<!-- recipe: name -->`. */
-const recipe = (name: string): string => {
-  const found = new RegExp(`<!-- recipe: ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\\n\`\`\``).exec(readme)?.[1]
-  if (found === undefined) throw new Error(`README has no recipe "${name}"`)
-  return found
-}
-
 const server = useServer(["--retention", "1s"])
-const work = mkdtempSync(join(tmpdir(), "pipe-recipes-"))
-const bin = join(work, "bin")
-
-/** What the stand-in webhook was sent, by URL path, each body parsed as JSON. */
-const posts = new Map<string, Array<unknown>>()
-let hook: Server | undefined
-let hookUrl = ""
-
-beforeAll(async () => {
-  mkdirSync(bin)
-  writeFileSync(join(bin, "pipe"), `#!/bin/sh\nexec ${q(process.execPath)} ${q(mainJs)} "$@"\n`)
-  chmodSync(join(bin, "pipe"), 0o755)
-  hook = createServer((req, res) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      const list = posts.get(req.url ?? "") ?? []
-      list.push(JSON.parse(Buffer.concat(chunks).toString("utf8")))
-      posts.set(req.url ?? "", list)
-      res.end("ok")
-    })
-  })
-  await new Promise<void>((resolve) => hook?.listen(0, "127.0.0.1", resolve))
-  hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`
-})
-
-afterAll(async () => {
-  hook?.closeAllConnections()
-  await new Promise((resolve) => hook?.close(resolve))
-  rmSync(work, { recursive: true, force: true })
-})
-
-/** Runs a recipe on `path` instead of the README's `migration`, with the environment the README assumes. */
-const run = (script: string, path: string) =>
-  shell(
-    [
-      `export PATH=${q(bin)}:"$PATH"`,
-      `export PIPE=${q(server().url)}`,
-      `export SLACK_WEBHOOK=${q(`${hookUrl}/slack${path}`)}`,
-      `export PAGER_URL=${q(`${hookUrl}/pager${path}`)}`,
-      "export PAGER_KEY=test-routing-key",
-      script.replaceAll("/api/v1/pipe/migration", path)
-    ].join("\n")
-  )
+const bench = useRecipes(server)
+const run = bench.run
 
 const jsonSnapshot = async (path: string) => {
   const reply = await request(server().url, `${path}?progress`, { headers: { accept: "application/json" } })
@@ -105,9 +52,6 @@ const abortedTransfer = async (path: string) => {
   expect((await receiver.result).code).not.toBe(0)
 }
 
-const slackTexts = (path: string): Array<string> =>
-  (posts.get(`/slack${path}`) ?? []).map((body) => (body as { text: string }).text)
-
 describe("README recipes", () => {
   it("slack: each state change and one result line with outcome, size and duration; no idle, no old result", async () => {
     const path = pipePath(uniqueName("slack"))
@@ -117,7 +61,7 @@ describe("README recipes", () => {
     await transfer(path, 300_000)
     const done = await within(bot.result, 20_000, "the Slack recipe to end after the result")
     expect({ code: done.code, stderr: done.stderr }).toEqual({ code: 0, stderr: "" })
-    const texts = slackTexts(path)
+    const texts = slackTexts(bench, path)
     expect(texts.every((text) => text.startsWith("migration: ")), texts.join("\n")).toBe(true)
     expect(texts.some((text) => /idle|100 kB/.test(text)), texts.join("\n")).toBe(false)
     expect(texts.some((text) => text.startsWith("migration: streaming")), texts.join("\n")).toBe(true)
@@ -133,7 +77,7 @@ describe("README recipes", () => {
     await watched(good)
     await transfer(good, 200_000)
     expect((await within(okAlert.result, 20_000, "the alert")).code).toBe(0)
-    expect(posts.get(`/pager${good}`)).toEqual([{
+    expect(bench.posts(`/pager${good}`)).toEqual([{
       routing_key: "test-routing-key",
       event_action: "trigger",
       payload: { summary: "migration complete", severity: "info", source: "pipe" }
@@ -145,7 +89,7 @@ describe("README recipes", () => {
     await watched(bad)
     await abortedTransfer(bad)
     expect((await within(badAlert.result, 20_000, "the alert")).code).toBe(0)
-    expect(posts.get(`/pager${bad}`)).toEqual([{
+    expect(bench.posts(`/pager${bad}`)).toEqual([{
       routing_key: "test-routing-key",
       event_action: "trigger",
       payload: { summary: "migration FAILED", severity: "critical", source: "pipe" }
@@ -173,7 +117,7 @@ describe("README recipes", () => {
   })
 
   it("tar: both senders announce the tree's du -sb size; the tree arrives intact", async () => {
-    const parent = join(work, "lib")
+    const parent = join(bench.work(), "lib")
     const tree = join(parent, "postgres")
     makeTree(tree, { seed: "recipe-tar", files: 200, totalBytes: 2_000_000 })
     const du = Number((await shell(`du -sb ${q(tree)} | cut -f1`).result).stdoutText.trim())
@@ -182,7 +126,7 @@ describe("README recipes", () => {
     expect(lines).toHaveLength(2)
     for (const [i, line] of lines.entries()) {
       const path = pipePath(uniqueName(`tar-${i}`))
-      const out = join(work, `restore-${i}`)
+      const out = join(bench.work(), `restore-${i}`)
       mkdirSync(out)
       const receiver = shell(`curl -sS '${server().url}${path}' | tar xzf - -C ${q(out)}`)
       await waitForReceivers(server(), path, 1)
@@ -216,7 +160,7 @@ describe("README recipes", () => {
 
     const name = uniqueName("sdk")
     const path = pipePath(name)
-    const file = join(work, "db.tar.gz")
+    const file = join(bench.work(), "db.tar.gz")
     const bytes = prngBytes(name, 500_000)
     writeFileSync(file, bytes)
     const receiver = spawnCurl(["-sS", `${server().url}${path}`])

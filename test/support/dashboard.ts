@@ -24,7 +24,7 @@ export const expectFreshBuild = () => {
     ["src/web/DashboardPage.ts", "dist/main.js"],
     ["src/web/DashboardModel.ts", "dist/main.js"],
     ["src/web/DashboardStyle.ts", "dist/main.js"],
-    ["src/web/Format.ts", "dist/main.js"],
+    ["src/domain/Format.ts", "dist/main.js"],
     ["src/web/Html.ts", "dist/main.js"],
     ["src/web/PageShell.ts", "dist/main.js"],
     ["src/web/browser/dashboard.ts", "dist/main.js"],

@@ -33,28 +33,29 @@ const live = new Set<ChildProcess>()
 process.on("exit", () => live.forEach((child) => child.kill("SIGKILL")))
 
 /**
- * Starts `node dist/main.js server --host 127.0.0.1 --port 0 <flags>` and reads the port from its first stdout line.
+ * Starts `node dist/main.js server --host 127.0.0.1 --port <port> <flags>` (port 0 picks a free one; a given port
+ * is how a test restarts a server where its clients will reconnect) and reads the port from its first stdout line.
  * With PIPE_TEST_TARGET=piping-server it starts the reference piping-server instead (flags ignored; for
  * developing the harness only — it differs from the protocol on purpose in many places).
  */
-export const startServer = async (flags: ReadonlyArray<string> = []): Promise<ServerHandle> => {
+export const startServer = async (flags: ReadonlyArray<string> = [], port = 0): Promise<ServerHandle> => {
   if (process.env["PIPE_TEST_TARGET"] === "piping-server") return startPipingServer()
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run npm run build`)
-  const child = spawn(process.execPath, [mainJs, "server", "--host", "127.0.0.1", "--port", "0", ...flags], {
+  const child = spawn(process.execPath, [mainJs, "server", "--host", "127.0.0.1", "--port", String(port), ...flags], {
     stdio: ["ignore", "pipe", "pipe"]
   })
   const { pid, stdout, stderr } = child
   if (pid === undefined) throw new Error("could not spawn the server")
   const logFile = artifactPath("server", "log")
   const log = createWriteStream(logFile)
-  log.write(`$ node dist/main.js server --host 127.0.0.1 --port 0 ${flags.join(" ")}\n`)
+  log.write(`$ node dist/main.js server --host 127.0.0.1 --port ${port} ${flags.join(" ")}\n`)
   stderr.pipe(log)
   const lines = createInterface({ input: stdout })
   const exited = new Promise<string>((resolve) =>
     child.once("exit", (code, signal) => resolve(`server exited (code ${code}, signal ${signal}) before listening`))
   )
   live.add(child)
-  const port = await Promise.race([
+  const listening = await Promise.race([
     new Promise<number>((resolve, reject) => {
       lines.once("line", (line) => {
         log.write(`${line}\n`)
@@ -73,7 +74,7 @@ export const startServer = async (flags: ReadonlyArray<string> = []): Promise<Se
     throw error
   })
   lines.on("line", (line) => log.write(`${line}\n`)) // keep draining stdout: a full pipe would block the server
-  return handleOf(child, port, logFile)
+  return handleOf(child, listening, logFile)
 }
 
 const handleOf = (child: ChildProcess, port: number, logFile: string): ServerHandle => {

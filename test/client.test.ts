@@ -14,6 +14,7 @@ import { BodyReader, openRequest, request } from "./support/http.js"
 import { holdSender } from "./support/parties.js"
 import { pipePath, uniqueName, waitForReceivers } from "./support/pipe.js"
 import { type ServerHandle, useServer } from "./support/server.js"
+import { idleSnapshot } from "./support/snapshots.js"
 import { curlSender } from "./support/transfer.js"
 import { waitFor, within } from "./support/wait.js"
 
@@ -370,17 +371,8 @@ const frame = (id: number, event: string, data: object) =>
   `event: ${event}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`
 const sse = (res: ServerResponse, text: string) => res.writeHead(200, { "content-type": "text/event-stream" }).end(text)
 const snapshotWith = (state: string, done: object | null, last: object | null) => ({
-  path: "/api/v1/pipe/x",
+  ...idleSnapshot("/api/v1/pipe/x", at),
   ...stateData(state, null),
-  bytes: 0,
-  total: null,
-  percent: null,
-  mbps: null,
-  etaSec: null,
-  elapsedSec: null,
-  spectators: 0,
-  startedAt: null,
-  updatedAt: at,
   done,
   last
 })

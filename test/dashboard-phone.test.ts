@@ -27,6 +27,7 @@ import {
 import { PrngSource } from "./support/data.js"
 import { pipePath, uniqueName } from "./support/pipe.js"
 import { type ServerHandle, startServer, useServer } from "./support/server.js"
+import { idleSnapshot } from "./support/snapshots.js"
 import { curlReceiver, curlSender } from "./support/transfer.js"
 
 declare global {
@@ -67,25 +68,7 @@ const observeNotifications = () => {
 }
 
 /** An idle snapshot whose history holds `last`: what the server answers once §9's store is in. */
-const idleWithLast = (path: string, last: DoneData, now: number): Snapshot => ({
-  path,
-  state: "idle",
-  transferId: null,
-  sender: false,
-  receivers: 0,
-  expectedReceivers: 0,
-  bytes: 0,
-  total: null,
-  percent: null,
-  mbps: null,
-  etaSec: null,
-  elapsedSec: null,
-  spectators: 0,
-  startedAt: null,
-  updatedAt: now,
-  done: null,
-  last
-})
+const idleWithLast = (path: string, last: DoneData, now: number): Snapshot => idleSnapshot(path, now, { last })
 
 /** A stand-in server: renders the real page and script from `snapshotFor`, and an SSE stream that says idle. */
 const standIn = async (script: string, snapshotFor: (path: string) => Snapshot, now: number) => {

@@ -14,6 +14,7 @@ import {
   percentOf,
   present
 } from "../../src/web/DashboardModel.js"
+import { idleSnapshot } from "../support/snapshots.js"
 
 /** The dashboard's view logic, shared by the server's first paint and the browser: one rule for both. */
 
@@ -33,26 +34,7 @@ const done = (over: Partial<DoneData> = {}): DoneData => ({
   ...over
 })
 
-const snapshot = (over: Partial<Snapshot> = {}): Snapshot => ({
-  path,
-  state: "idle",
-  transferId: null,
-  sender: false,
-  receivers: 0,
-  expectedReceivers: 0,
-  bytes: 0,
-  total: null,
-  percent: null,
-  mbps: null,
-  etaSec: null,
-  elapsedSec: null,
-  spectators: 0,
-  startedAt: null,
-  updatedAt: at,
-  done: null,
-  last: null,
-  ...over
-})
+const snapshot = (over: Partial<Snapshot> = {}): Snapshot => idleSnapshot(path, at, over)
 
 const progress = (bytes: number, total: number | null): ProgressData => ({
   transferId: "t_1",

@@ -142,7 +142,7 @@ describe("dashboard on a phone and a desktop", () => {
 
   const dashboardUrl = (path: string) => `${server().url}${path}?progress`
 
-  it("idle view with the last result: the real server's history, or a stand-in until it lands", async () => {
+  it("idle view with the last result: the real server's history at both sizes, then hours later in another zone", async () => {
     const path = pipePath(uniqueName("dash-sunrise"))
     const watcher = await open(dashboardUrl(path), phone)
     await waitForLive(watcher.page)

@@ -36,7 +36,10 @@
  * (an older id: it missed it). The record says nothing of the ids handed out after that `done` (replays to
  * latecomers, by that actor, a later one, or the server before a restart), but they are all at most the
  * highest id the process has handed out, so that is the position: an id past it was never this path's.
- * A record stays a record: a first connection still follows, so an old result never ends a stream.
+ * A record stays a record: a first connection still follows, so an old result never ends a stream. The
+ * record keeps the last `done`'s id only: a stream that ended on an earlier `done` and reconnects only once
+ * the actor is gone and a later transfer ended too is read as away for that later one (told it, then 204).
+ * A record that expired (`--history-ttl`) or was evicted leaves the rule where it was without it: follow.
  */
 
 /** What a path knows of the ids it handed out, as of one step of its mailbox. */
@@ -45,7 +48,10 @@ export interface DoneBook {
   readonly doneIds: ReadonlyArray<number>
   /** The highest id this path has handed out, live or on a replay (0 before any). */
   readonly position: number
-  /** The id of the live `done` of the result the path still retains, while it retains one. */
+  /**
+   * The id of the live `done` of the result the path can still tell: the one it retains, or once that is
+   * over the one the history records (`withRecordedDone`).
+   */
   readonly retainedDoneId: number | undefined
   /** A transfer is waiting or streaming. */
   readonly active: boolean
@@ -53,7 +59,8 @@ export interface DoneBook {
 
 /**
  * How an `until=done` stream starts: `follow` (the snapshot, then live events up to the next live `done`),
- * `missed` (the retained result's snapshot, stamped with its `done`'s id, then the end), `over` (204).
+ * `missed` (the retained result's snapshot, or the recorded `done` alone, stamped with that `done`'s id, then
+ * the end), `over` (204).
  */
 export type UntilDoneStart = "follow" | "missed" | "over"
 

@@ -244,6 +244,20 @@ describe("TransferHistory (sqlite file)", () => {
       reopened.close()
     }))
 
+  it.effect("a file of a newer layout is refused at startup, not misread", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      const newer = new DatabaseSync(join(dir, "history.sqlite"))
+      newer.exec("PRAGMA user_version = 3")
+      newer.close()
+      const exit = yield* Effect.exit(open(dir))
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined
+      expect(error).toMatchObject({
+        _tag: "HistoryUnavailable",
+        message: `--data-dir ${dir}: cannot keep the history there: the file has layout 3, this server knows 2`
+      })
+    }))
+
   it.effect("a file that is not a database is refused at startup, with the reason", () =>
     Effect.gen(function*() {
       const dir = freshDir()

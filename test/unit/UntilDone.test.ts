@@ -54,7 +54,8 @@ describe("untilDoneStart", () => {
     expect(untilDoneStart(7, book({ doneIds: [10], position: 12, retainedDoneId: 10, active: true }))).toBe(
       "missed"
     )
-    // Once the result is no longer retained there is nothing to tell it: it waits for the next transfer.
+    // A book with no result to tell (the actor's own, after its retention, without the history's record:
+    // see withRecordedDone below) keeps it waiting for the next transfer.
     expect(untilDoneStart(7, book({ doneIds: [10], position: 12 }))).toBe("follow")
   })
 

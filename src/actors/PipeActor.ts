@@ -197,11 +197,11 @@ export const makePipeActor = (
         if (doneIds.length > rememberedDones) doneIds.shift()
         // Recorded here, not in `finish`, because the record keeps this event's id; still in the step that
         // ends the transfer, so a view read after `done` (or after the sender's last line) finds it in the
-        // history too. The state already retains this result: the record shares its object.
+        // history too. The state retains this result by now: the record shares its object.
         const retained = retainedOf(state)?.done
-        return retained?.transferId === event.transferId
-          ? Effect.andThen(options.record(retained, stamped.id), hub.publish(stamped))
-          : hub.publish(stamped)
+        const { event: _kind, ...data } = event
+        const done = retained?.transferId === event.transferId ? retained : data
+        return Effect.andThen(options.record(done, stamped.id), hub.publish(stamped))
       })
 
     const countEnded = (ok: boolean, bytes: number) =>

@@ -1,10 +1,13 @@
 // `?progress&until=done` reconnections (protocol §10) after the path's actor is gone: with `--retention 0s`,
 // and across a real restart with `--data-dir`, the history record (protocol §9) keeps the id its live `done`
 // went out with, and the server answers from it as the actor does during the retention.
+import { Schema } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
 import { afterAll, describe, expect, it } from "vitest"
+import { Snapshot } from "../src/schema/Snapshot.js"
 import { request } from "./support/http.js"
 import { holdStreaming } from "./support/parties.js"
 import { pipePath, uniqueName, waitForNoPipes } from "./support/pipe.js"
@@ -135,4 +138,48 @@ describe("until=done across a restart (--data-dir)", () => {
     },
     60_000
   )
+})
+
+describe("a --data-dir file of the previous layout", () => {
+  it("is migrated on start: its records still show as last, and new ones end until=done reconnections", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pipe-layout1-"))
+    tempDirs.push(dir)
+    const path = pipePath(uniqueName("layout1"))
+    const name = path.slice("/api/v1/pipe/".length)
+    const old = {
+      transferId: "t_00000000abcd",
+      ok: true,
+      bytes: 42,
+      total: 42,
+      durationSec: 1.5,
+      avgMbps: 0.01,
+      error: null,
+      at: Date.now() - 60_000
+    }
+    // The file as the previous server wrote it (layout 1: no done_id column).
+    const v1 = new DatabaseSync(join(dir, "history.sqlite"))
+    v1.exec(`
+      CREATE TABLE last_transfer (path TEXT PRIMARY KEY NOT NULL, finished_at INTEGER NOT NULL, done TEXT NOT NULL);
+      CREATE INDEX last_transfer_finished_at ON last_transfer (finished_at);
+      PRAGMA user_version = 1;
+    `)
+    v1.prepare("INSERT INTO last_transfer (path, finished_at, done) VALUES (?, ?, ?)").run(
+      name,
+      old.at,
+      JSON.stringify(old)
+    )
+    v1.close()
+
+    const server = await startServer(["--retention", "0s", "--shutdown-grace", "0s", "--data-dir", dir])
+    try {
+      const reply = await request(server.url, `${path}?progress=json`)
+      expect(reply.status).toBe(200)
+      expect(Schema.decodeUnknownSync(Snapshot)(JSON.parse(reply.text)).last).toEqual(old)
+      const { done, lastSeen } = await awayWhileItEnds(server, path)
+      await expectMissedDone(server, path, lastSeen, done)
+      await expectOver(server, path, done.id ?? "")
+    } finally {
+      await server.stop()
+    }
+  }, 30_000)
 })

@@ -53,7 +53,7 @@ if (mode === "memory") {
   const store = H.makeMemoryStore({ ttl: H.Duration.hours(24), max: count })
   const now = Date.now()
   const before = heap()
-  for (let i = 0; i < count; i++) store.record(name(i), done(i, now))
+  for (let i = 0; i < count; i++) store.record(name(i), { done: done(i, now), doneId: now * 1000 + i })
   const after = heap()
   if (store.size() !== count) throw new Error("not all records kept")
   console.log(JSON.stringify({ bytesPerRecord: (after - before) / count, nameLength: name(0).length }))
@@ -67,7 +67,7 @@ if (mode === "memory") {
     const writes = []
     for (let i = 0; i < count; i++) {
       const t = process.hrtime.bigint()
-      yield* history.record(name(i), done(i, now))
+      yield* history.record(name(i), done(i, now), now * 1000 + i)
       writes.push(Number(process.hrtime.bigint() - t) / 1000)
     }
     const reads = []

@@ -13,10 +13,15 @@ import { Clock, Effect } from "effect"
 export interface EventIds {
   /** The next id: greater than every one handed out before in this process. */
   readonly next: () => number
+  /**
+   * The highest id handed out so far (the seed before any): no path, in this process or one before a
+   * restart, has handed out a greater one, which `until=done` reads when the actor's own book is not enough.
+   */
+  readonly highest: () => number
 }
 
 export const makeEventIds: Effect.Effect<EventIds> = Effect.map(Clock.currentTimeMillis, (bootMs) => {
   let last = bootMs * 1000
   // Synchronous on purpose: it runs for every event published, inside the actor's step.
-  return { next: () => ++last }
+  return { next: () => ++last, highest: () => last }
 })

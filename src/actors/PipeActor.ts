@@ -20,8 +20,9 @@ import type { DoneData, ProgressData } from "../domain/TransferReport.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
 import { failedInternally, progressOf } from "../domain/TransferStats.js"
 import type { UntilDoneStart } from "../domain/UntilDone.js"
-import { rememberedDones, untilDoneStart } from "../domain/UntilDone.js"
+import { rememberedDones, untilDoneStart, withRecordedDone } from "../domain/UntilDone.js"
 import { injectedFault } from "../FaultInjection.js"
+import type { Recorded } from "../history/TransferHistory.js"
 import type { ServerSettings } from "../ServerConfig.js"
 import type { EventIds } from "./EventIds.js"
 import type { Party, ReceiverParty, SenderParty, Ticket } from "./Party.js"
@@ -56,7 +57,8 @@ export interface Watch {
   readonly subscription: Subscription
   /**
    * How the stream starts (src/domain/UntilDone.ts): always `follow` without `untilDone`; for `missed` the
-   * replay is the retained result's snapshot, stamped with its `done`'s id; for `over` it is empty.
+   * replay is the retained result's snapshot, or once it is only recorded in the history its `done` alone,
+   * stamped with that `done`'s id; for `over` it is empty.
    */
   readonly start: UntilDoneStart
 }
@@ -140,10 +142,16 @@ export interface PipeActorOptions {
    */
   readonly hold: Effect.Effect<Effect.Effect<void>>
   /**
-   * Keeps the ended transfer's result as the path's last one (protocol §9), beyond this actor's life. The
-   * actor knows only this function: where the record goes (memory, a file) is the registry's business.
+   * Keeps the ended transfer's result, and the id its live `done` went out with, as the path's last one
+   * (protocol §9), beyond this actor's life. The actor knows only this function and `recall`: where the record
+   * goes (memory, a file) is the registry's business.
    */
-  readonly record: (done: DoneData) => Effect.Effect<void>
+  readonly record: (done: DoneData, doneId: number) => Effect.Effect<void>
+  /**
+   * The path's record, for an `until=done` reconnection whose `done` may have ended before this actor was
+   * made (or before the server restarted): src/domain/UntilDone.ts.
+   */
+  readonly recall: Effect.Effect<Option.Option<Recorded>>
   /** The process-wide id counter: ids never go back, whichever actor of a path stamps them. */
   readonly eventIds: EventIds
 }
@@ -184,11 +192,16 @@ export const makePipeActor = (
     const publish = (event: Event) =>
       Effect.suspend(() => {
         const stamped = stamp(event)
-        if (event.event === "done") {
-          doneIds.push({ transferId: event.transferId, id: stamped.id })
-          if (doneIds.length > rememberedDones) doneIds.shift()
-        }
-        return hub.publish(stamped)
+        if (event.event !== "done") return hub.publish(stamped)
+        doneIds.push({ transferId: event.transferId, id: stamped.id })
+        if (doneIds.length > rememberedDones) doneIds.shift()
+        // Recorded here, not in `finish`, because the record keeps this event's id; still in the step that
+        // ends the transfer, so a view read after `done` (or after the sender's last line) finds it in the
+        // history too. The state retains this result by now: the record shares its object.
+        const retained = retainedOf(state)?.done
+        const { event: _kind, ...data } = event
+        const done = retained?.transferId === event.transferId ? retained : data
+        return Effect.andThen(options.record(done, stamped.id), hub.publish(stamped))
       })
 
     const countEnded = (ok: boolean, bytes: number) =>
@@ -244,8 +257,6 @@ export const makePipeActor = (
         const ended = running
         running = undefined
         if (ended !== undefined) yield* Fiber.interrupt(ended.ticker).pipe(Effect.forkIn(scope))
-        // Before anything else can be asked of this actor: a view read after `done` finds it in the history too.
-        yield* options.record(done)
         yield* countEnded(done.ok, done.bytes)
         yield* Metric.update(PipeMetrics.transferDuration, done.durationSec)
         yield* Effect.logInfo("transfer ended").pipe(
@@ -395,30 +406,56 @@ export const makePipeActor = (
           return yield* Deferred.fail(mail.reply, tooManySpectators(mail.path, settings.maxSpectators))
         }
         const at = yield* now
-        const start = mail.options.untilDone ? startOf(mail.options.lastEventId) : "follow"
+        const { lastEventId, untilDone } = mail.options
+        // Only a reconnection can be told anything but `follow`; only it costs a read of the history.
+        const recorded = untilDone && lastEventId !== undefined ? yield* options.recall : Option.none()
+        const start = untilDone ? startOf(lastEventId, recorded) : "follow"
         const subscription = yield* hub.subscribe.pipe(Scope.provide(mail.scope))
-        yield* Deferred.succeed(mail.reply, { replay: replayFor(start, at), subscription, start })
+        yield* Deferred.succeed(mail.reply, { replay: replayFor(start, at, recorded), subscription, start })
       })
 
-    /** Where an `until=done` spectator stands, from its `Last-Event-ID` and what this path handed out. */
-    const startOf = (lastEventId: number | undefined): UntilDoneStart => {
+    /** The live `done` id of the result this actor still retains, if it does. */
+    const retainedDoneId = () => {
       const retained = retainedOf(state)
-      return untilDoneStart(lastEventId, {
-        doneIds: doneIds.map((d) => d.id),
-        position,
-        retainedDoneId: doneIds.find((d) => d.transferId === retained?.done.transferId)?.id,
-        active: state._tag === "Waiting" || state._tag === "Streaming"
-      })
+      return doneIds.find((d) => d.transferId === retained?.done.transferId)?.id
     }
 
-    const replayFor = (start: UntilDoneStart, at: number): ReadonlyArray<Stamped> => {
+    /**
+     * Where an `until=done` spectator stands, from its `Last-Event-ID`, what this actor handed out, and the
+     * history's record of the path's last `done` (which may be older than this actor, or this process).
+     */
+    const startOf = (lastEventId: number | undefined, recorded: Option.Option<Recorded>): UntilDoneStart =>
+      untilDoneStart(
+        lastEventId,
+        withRecordedDone(
+          {
+            doneIds: doneIds.map((d) => d.id),
+            position,
+            retainedDoneId: retainedDoneId(),
+            active: state._tag === "Waiting" || state._tag === "Streaming"
+          },
+          Option.getOrUndefined(recorded)?.doneId,
+          options.eventIds.highest()
+        )
+      )
+
+    const replayFor = (
+      start: UntilDoneStart,
+      at: number,
+      recorded: Option.Option<Recorded>
+    ): ReadonlyArray<Stamped> => {
       if (start === "over") return []
-      const retained = retainedOf(state)
-      const doneId = doneIds.find((d) => d.transferId === retained?.done.transferId)?.id
-      if (start === "missed" && retained !== undefined && doneId !== undefined) {
+      if (start === "missed") {
+        const retained = retainedOf(state)
+        const doneId = retainedDoneId()
         // The result it missed, as a latecomer during the retention would see it, all under its `done`'s id:
         // the `Last-Event-ID` it reconnects with next is then that `done`'s, which is answered 204.
-        return replayOf(State.Retained({ last: retained }), at, 0).map((event) => ({ id: doneId, event }))
+        if (retained !== undefined && doneId !== undefined) {
+          return replayOf(State.Retained({ last: retained }), at, 0).map((event) => ({ id: doneId, event }))
+        }
+        // No longer retained, only recorded: the record keeps the `done` alone (no stats for a `progress`).
+        const kept = Option.getOrUndefined(recorded)
+        if (kept?.doneId !== undefined) return [{ id: kept.doneId, event: { event: "done", ...kept.done } }]
       }
       return replayOf(state, at, bytesNow()).map(stamp)
     }

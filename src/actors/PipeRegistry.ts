@@ -88,7 +88,8 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
             settings,
             retain: retain(name),
             hold: hold(name),
-            record: (done) => history.record(name, done),
+            record: (done, doneId) => history.record(name, done, doneId),
+            recall: history.recall(name),
             eventIds
           })
       })

@@ -24,10 +24,22 @@
  *   snapshot (`state`, `progress`, `done`), every event stamped with that `done`'s own id so that its next
  *   reconnection is the 204 above, and the stream ends. If more than one transfer ended while it was away,
  *   it learns the last one's result: only that one is kept.
- * - Anything else (no `Last-Event-ID`, or the path no longer remembers: the actor is gone after the
- *   retention window, or the server restarted) is a first connection: the snapshot, then live events until
- *   the next live `done`. Where the rule cannot know, it keeps the spectator watching rather than stop it
- *   before its transfer ended: a bot waits for one more transfer, it never reports an old result as new.
+ * - Anything else (no `Last-Event-ID`, or the path no longer remembers) is a first connection: the
+ *   snapshot, then live events until the next live `done`. Where the rule cannot know, it keeps the spectator
+ *   watching rather than stop it before its transfer ended: a bot waits for one more transfer, it never
+ *   reports an old result as new.
+ *
+ * The actor remembers only while it lives (the retention window), but a reconnection may come later: with
+ * `--retention 0s`, after a long `ttl` gap, after a restart. So the history record of the path's last result
+ * (protocol §9) keeps its `done`'s id too, and `withRecordedDone` puts it into the book the same rule reads:
+ * that `done` is then one of the path's live `done`s (its id: 204) and the result the path can still tell
+ * (an older id: it missed it). The record says nothing of the ids handed out after that `done` (replays to
+ * latecomers, by that actor, a later one, or the server before a restart), but they are all at most the
+ * highest id the process has handed out, so that is the position: an id past it was never this path's.
+ * A record stays a record: a first connection still follows, so an old result never ends a stream. The
+ * record keeps the last `done`'s id only: a stream that ended on an earlier `done` and reconnects only once
+ * the actor is gone and a later transfer ended too is read as away for that later one (told it, then 204).
+ * A record that expired (`--history-ttl`) or was evicted leaves the rule where it was without it: follow.
  */
 
 /** What a path knows of the ids it handed out, as of one step of its mailbox. */
@@ -36,7 +48,10 @@ export interface DoneBook {
   readonly doneIds: ReadonlyArray<number>
   /** The highest id this path has handed out, live or on a replay (0 before any). */
   readonly position: number
-  /** The id of the live `done` of the result the path still retains, while it retains one. */
+  /**
+   * The id of the live `done` of the result the path can still tell: the one it retains, or once that is
+   * over the one the history records (`withRecordedDone`).
+   */
   readonly retainedDoneId: number | undefined
   /** A transfer is waiting or streaming. */
   readonly active: boolean
@@ -44,7 +59,8 @@ export interface DoneBook {
 
 /**
  * How an `until=done` stream starts: `follow` (the snapshot, then live events up to the next live `done`),
- * `missed` (the retained result's snapshot, stamped with its `done`'s id, then the end), `over` (204).
+ * `missed` (the retained result's snapshot, or the recorded `done` alone, stamped with that `done`'s id, then
+ * the end), `over` (204).
  */
 export type UntilDoneStart = "follow" | "missed" | "over"
 
@@ -54,6 +70,36 @@ export const untilDoneStart = (lastEventId: number | undefined, book: DoneBook):
   if (book.retainedDoneId !== undefined && lastEventId < book.retainedDoneId) return "missed"
   if (lastEventId > book.position && !book.active && book.doneIds.length > 0) return "over"
   return "follow"
+}
+
+/**
+ * The book with the history's record of the path's last `done` in it (`recordedDoneId`, its SSE id; undefined
+ * without a record or for one written before records kept it). `highestId` is the highest id the process
+ * has handed out so far (src/actors/EventIds.ts).
+ *
+ * - A record the actor already knows (it published that `done`) adds only what the actor no longer keeps
+ *   once its retention is over: the result it can still tell.
+ * - A record the actor has no memory of (it was made again, or the server restarted) is an older `done`
+ *   than anything this actor published: it joins the `done`s, and every id handed out after it, by whichever
+ *   actor or process, is at most `highestId`.
+ * - A record older than the actor's latest `done` (that one's record was evicted or could not be written)
+ *   is not the path's last result: the actor's own book stands.
+ */
+export const withRecordedDone = (
+  book: DoneBook,
+  recordedDoneId: number | undefined,
+  highestId: number
+): DoneBook => {
+  if (recordedDoneId === undefined) return book
+  const latest = book.doneIds.at(-1)
+  if (latest !== undefined && recordedDoneId < latest) return book
+  const known = book.doneIds.includes(recordedDoneId)
+  return {
+    doneIds: known ? book.doneIds : [...book.doneIds, recordedDoneId],
+    position: known ? book.position : Math.max(book.position, highestId),
+    retainedDoneId: book.retainedDoneId ?? recordedDoneId,
+    active: book.active
+  }
 }
 
 /** How many live `done` ids a path remembers for the rule above. */

@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { DoneData } from "../domain/TransferReport.js"
 import { ServerConfig } from "../ServerConfig.js"
+import type { Recorded } from "./TransferHistory.js"
 import { HistoryUnavailable, sweepEvery, TransferHistory } from "./TransferHistory.js"
 
 /**
@@ -11,8 +12,8 @@ import { HistoryUnavailable, sweepEvery, TransferHistory } from "./TransferHisto
  * `HistoryLayer.ts` imports this module, and only when the flag is given: `node:sqlite` and this code are a
  * separate chunk of the bundle that a server without the flag never loads.
  *
- * The layout is one table, the path as primary key, the `DoneData` as a JSON text, and its finish time as an
- * indexed column. A record is only ever read whole, by path, so columns per field would buy nothing but a
+ * The layout is one table, the path as primary key, the `DoneData` as a JSON text, its finish time as an
+ * indexed column, and the SSE id of its `done` event (`until=done` reconnections, src/domain/UntilDone.ts). A record is only ever read whole, by path, so columns per field would buy nothing but a
  * migration each time `DoneData` grows a field; the one field queried on its own is the finish time (expiry),
  * hence its own column and index. Insertion order is the rowid: a new result of a path deletes the old row
  * and inserts a new one, which gets the largest rowid, so `min(rowid)` is always the oldest record, the one
@@ -22,26 +23,44 @@ import { HistoryUnavailable, sweepEvery, TransferHistory } from "./TransferHisto
  * few microseconds for a read, one small transaction per finished transfer for a write (WAL and
  * `synchronous = NORMAL`: the commit appends to the log, no fsync per transfer). The whole table is never
  * held in memory; SQLite's own page cache is what it costs. Measured with bench/history-record.mjs (Node
- * 24.21, 100,000 records, 46-character paths, 2 busy cores): 296 bytes of file per record, a write 35 µs at
- * the median and 2.6 ms at the 99th percentile (a WAL checkpoint), a read 23 µs at the median.
+ * 24.21, 100,000 records, 46-character paths, 2 busy cores): 308 bytes of file per record (296 before
+ * `done_id`), a write 36 µs at the median and up to a few ms at the 99th percentile (a WAL checkpoint), a
+ * read 27 µs at the median.
  */
 
-/** Bumped if the layout ever changes; a file from a newer layout is refused, not misread. */
-const layoutVersion = 1
+/**
+ * Bumped when the layout changes; a file from a newer layout is refused, not misread, and one from an older
+ * layout is brought up to this one on open (`migrate`). 1: path, finished_at, done. 2: done_id added.
+ */
+const layoutVersion = 2
 
 const layout = `
 CREATE TABLE IF NOT EXISTS last_transfer (
   path TEXT PRIMARY KEY NOT NULL,
   finished_at INTEGER NOT NULL,
-  done TEXT NOT NULL
+  done TEXT NOT NULL,
+  done_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS last_transfer_finished_at ON last_transfer (finished_at);
 `
 
+/**
+ * A layout 1 file has the table without `done_id`: the column is added, null in the rows already there (their
+ * ids were never kept: such a record still shows as `last`, it only cannot end an `until=done` stream). Read
+ * from the table itself, not the version alone, so a file whose version write never happened is right too.
+ */
+const migrate = (db: DatabaseSync) => {
+  const columns = db.prepare("PRAGMA table_info(last_transfer)").all().map((row) =>
+    Schema.decodeUnknownSync(ColumnRow)(row).name
+  )
+  if (!columns.includes("done_id")) db.exec("ALTER TABLE last_transfer ADD COLUMN done_id INTEGER")
+}
+
 const CheckRow = Schema.Struct({ quick_check: Schema.String })
 const VersionRow = Schema.Struct({ user_version: Schema.Int })
 const CountRow = Schema.Struct({ n: Schema.Int })
-const DoneRow = Schema.Struct({ done: Schema.fromJsonString(DoneData) })
+const ColumnRow = Schema.Struct({ name: Schema.String })
+const DoneRow = Schema.Struct({ done: Schema.fromJsonString(DoneData), done_id: Schema.NullOr(Schema.Int) })
 
 const encodeDone = Schema.encodeSync(Schema.fromJsonString(DoneData))
 const decodeDoneRow = Schema.decodeUnknownOption(DoneRow)
@@ -76,6 +95,7 @@ const open = (dir: string) =>
           throw new Error(`the file has layout ${user_version}, this server knows ${layoutVersion}`)
         }
         db.exec(layout)
+        migrate(db)
         // A real write now, so that a directory or file we cannot write to fails at startup, not later.
         db.exec(`PRAGMA user_version = ${layoutVersion}`)
         return { db, file }
@@ -95,9 +115,11 @@ export const layerSqlite = (dir: string) =>
       const ttlMs = Duration.toMillis(historyTtl)
       const { db } = yield* Effect.acquireRelease(open(dir), ({ db }) => Effect.sync(() => db.close()))
 
-      const select = db.prepare("SELECT done FROM last_transfer WHERE path = ? AND finished_at > ?")
+      const select = db.prepare("SELECT done, done_id FROM last_transfer WHERE path = ? AND finished_at > ?")
       const remove = db.prepare("DELETE FROM last_transfer WHERE path = ?")
-      const insert = db.prepare("INSERT INTO last_transfer (path, finished_at, done) VALUES (?, ?, ?)")
+      const insert = db.prepare(
+        "INSERT INTO last_transfer (path, finished_at, done, done_id) VALUES (?, ?, ?, ?)"
+      )
       const evictOldest = db.prepare(
         "DELETE FROM last_transfer WHERE rowid = (SELECT min(rowid) FROM last_transfer)"
       )
@@ -149,11 +171,11 @@ export const layerSqlite = (dir: string) =>
         )
 
       /** One transaction; `count` changes only once it is committed, so a failed write leaves it right. */
-      const write = (name: string, finishedAt: number, json: string) => {
+      const write = (name: string, finishedAt: number, json: string, doneId: number) => {
         begin.run()
         try {
           const replaced = changesOf(remove.run(name)) > 0
-          insert.run(name, finishedAt, json)
+          insert.run(name, finishedAt, json, doneId)
           const left = evict(replaced ? count : count + 1)
           commit.run()
           count = left
@@ -168,30 +190,33 @@ export const layerSqlite = (dir: string) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => guarded("sweep", () => dropExpired(now), undefined))
       )
 
+      const recall = (name: string) =>
+        Clock.currentTimeMillis.pipe(
+          Effect.flatMap((now) =>
+            guarded("read", () => Option.fromNullishOr(select.get(name, now - ttlMs)), Option.none())
+          ),
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.succeed(Option.none<Recorded>()),
+            onSome: (row) =>
+              Option.match(decodeDoneRow(row), {
+                onSome: ({ done, done_id }) => Effect.succeed(Option.some({ done, doneId: done_id ?? undefined })),
+                // Written by this code, so only a hand-edited file gets here: say so, and treat it as absent.
+                onNone: () =>
+                  Effect.as(
+                    Effect.logWarning("history record unreadable").pipe(Effect.annotateLogs({ path: name, dir })),
+                    Option.none<Recorded>()
+                  )
+              })
+          }))
+        )
+
       return TransferHistory.of({
-        record: (name, done) =>
+        record: (name, done, doneId) =>
           historyMax <= 0 || ttlMs <= 0
             ? Effect.void
-            : guarded("record", () => write(name, done.at, encodeDone(done)), undefined),
-        last: (name) =>
-          Clock.currentTimeMillis.pipe(
-            Effect.flatMap((now) =>
-              guarded("read", () => Option.fromNullishOr(select.get(name, now - ttlMs)), Option.none())
-            ),
-            Effect.flatMap(Option.match({
-              onNone: () => Effect.succeed(Option.none<DoneData>()),
-              onSome: (row) =>
-                Option.match(decodeDoneRow(row), {
-                  onSome: ({ done }) => Effect.succeed(Option.some(done)),
-                  // Written by this code, so only a hand-edited file gets here: say so, and treat it as absent.
-                  onNone: () =>
-                    Effect.as(
-                      Effect.logWarning("history record unreadable").pipe(Effect.annotateLogs({ path: name, dir })),
-                      Option.none<DoneData>()
-                    )
-                })
-            }))
-          ),
+            : guarded("record", () => write(name, done.at, encodeDone(done), doneId), undefined),
+        last: (name) => Effect.map(recall(name), Option.map((recorded) => recorded.done)),
+        recall,
         size: Effect.sync(() => count)
       })
     })

@@ -423,7 +423,11 @@ describe("PipeActor", () => {
       Effect.gen(function*() {
         const fake = yield* makeFakeRunner()
         const recorded: Array<unknown> = []
-        const actor = yield* actorOn(fake, { record: (done) => Effect.sync(() => void recorded.push(done)) })
+        const doneIds: Array<number> = []
+        const actor = yield* actorOn(fake, {
+          record: (done, doneId) => Effect.sync(() => void (recorded.push(done), doneIds.push(doneId)))
+        })
+        const spectator = yield* actor.watch("/p")
         for (const [outcome, bytes] of [[completed, 5], [failed("The sender disconnected."), 3]] as const) {
           const ticket = yield* joinSender(actor, fakeSender())
           yield* joinReceiver(actor, fakeReceiver())
@@ -434,6 +438,10 @@ describe("PipeActor", () => {
           yield* Deferred.await(ticket.settled).pipe(Effect.ignore)
           const view = yield* actor.view
           expect(recorded.at(-1)).toBe(view.done)
+          // With the id its live done went out with (until=done reconnections are judged by it later).
+          let live: Stamped | undefined
+          while (live === undefined) live = (yield* spectator.subscription.take).find((s) => s.event.event === "done")
+          expect(doneIds.at(-1)).toBe(live.id)
         }
         expect(recorded).toMatchObject([{ ok: true, bytes: 5 }, { ok: false, bytes: 3 }])
       }))

@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
 import { PipeName } from "../../src/domain/PipeName.js"
 import type { DoneData } from "../../src/domain/TransferReport.js"
 import { layerSqlite } from "../../src/history/SqliteHistory.js"
@@ -58,7 +59,12 @@ const stores: ReadonlyArray<{ readonly kind: string; readonly layer: (max: numbe
   ]
 
 const lastOf = (name: PipeName) => TransferHistory.use((history) => history.last(name))
-const record = (name: PipeName, done: DoneData) => TransferHistory.use((history) => history.record(name, done))
+/** An SSE id for a record's `done`, as the process-wide counter hands them out (src/actors/EventIds.ts). */
+let lastDoneId = 1_764_057_600_000_000
+const nextDoneId = () => ++lastDoneId
+const record = (name: PipeName, done: DoneData, doneId = nextDoneId()) =>
+  TransferHistory.use((history) => history.record(name, done, doneId))
+const recallOf = (name: PipeName) => TransferHistory.use((history) => history.recall(name))
 const size = TransferHistory.use((history) => history.size)
 
 for (const store of stores) {
@@ -78,6 +84,20 @@ for (const store of stores) {
         expect(yield* lastOf(a)).toEqual(Option.some(done))
         yield* TestClock.adjust(1)
         expect(yield* lastOf(a)).toEqual(Option.none())
+      }).pipe(Effect.provide(store.layer(10))))
+
+    it.effect("recall gives the record with its done's event id, replaced with the next result, gone with it", () =>
+      Effect.gen(function*() {
+        expect(yield* recallOf(a)).toEqual(Option.none())
+        const first = yield* finishedNow(true, 1)
+        yield* record(a, first, 1_764_057_600_000_007)
+        expect(yield* recallOf(a)).toEqual(Option.some({ done: first, doneId: 1_764_057_600_000_007 }))
+        const second = yield* finishedNow(false, 2)
+        yield* record(a, second, 1_764_057_600_000_019)
+        expect(yield* recallOf(a)).toEqual(Option.some({ done: second, doneId: 1_764_057_600_000_019 }))
+        expect(yield* recallOf(b)).toEqual(Option.none())
+        yield* TestClock.adjust(ttlMs)
+        expect(yield* recallOf(a)).toEqual(Option.none())
       }).pipe(Effect.provide(store.layer(10))))
 
     it.effect("a new transfer of the same path replaces its result and restarts its time-to-live", () =>
@@ -150,15 +170,17 @@ describe("TransferHistory (sqlite file)", () => {
       const dir = freshDir()
       const first = yield* open(dir)
       const early = yield* finishedNow(true, 7)
-      yield* first.history.record(a, early)
+      yield* first.history.record(a, early, 1_764_057_600_000_042)
       yield* TestClock.adjust(ttlMs / 2)
       const later = yield* finishedNow(false, 8)
-      yield* first.history.record(b, later)
+      yield* first.history.record(b, later, nextDoneId())
       yield* Scope.close(first.scope, Exit.void)
 
       const second = yield* open(dir)
       expect(yield* second.history.last(a)).toEqual(Option.some(early))
       expect(yield* second.history.last(b)).toEqual(Option.some(later))
+      // The done's event id is kept with it: until=done reconnections after a restart are judged by it.
+      expect(yield* second.history.recall(a)).toEqual(Option.some({ done: early, doneId: 1_764_057_600_000_042 }))
       yield* Scope.close(second.scope, Exit.void)
 
       yield* TestClock.adjust(ttlMs / 2)
@@ -174,7 +196,7 @@ describe("TransferHistory (sqlite file)", () => {
       const dir = freshDir()
       const first = yield* open(dir, 10)
       const results = yield* Effect.forEach([a, b, c, d], (name) =>
-        Effect.flatMap(finishedNow(), (done) => Effect.as(first.history.record(name, done), done)))
+        Effect.flatMap(finishedNow(), (done) => Effect.as(first.history.record(name, done, nextDoneId()), done)))
       yield* Scope.close(first.scope, Exit.void)
 
       const second = yield* open(dir, 2)
@@ -186,6 +208,54 @@ describe("TransferHistory (sqlite file)", () => {
         Option.some(results[3])
       ])
       yield* Scope.close(second.scope, Exit.void)
+    }))
+
+  it.effect("a layout 1 file is migrated: its records are kept without a done id, new ones have one", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      const old = yield* finishedNow(true, 11)
+      // The file as the previous version of the store wrote it.
+      const v1 = new DatabaseSync(join(dir, "history.sqlite"))
+      v1.exec(`
+        CREATE TABLE last_transfer (path TEXT PRIMARY KEY NOT NULL, finished_at INTEGER NOT NULL, done TEXT NOT NULL);
+        CREATE INDEX last_transfer_finished_at ON last_transfer (finished_at);
+        PRAGMA user_version = 1;
+      `)
+      v1.prepare("INSERT INTO last_transfer (path, finished_at, done) VALUES (?, ?, ?)").run(
+        a,
+        old.at,
+        JSON.stringify(old)
+      )
+      v1.close()
+
+      const first = yield* open(dir)
+      expect(yield* first.history.recall(a)).toEqual(Option.some({ done: old, doneId: undefined }))
+      expect(yield* first.history.last(a)).toEqual(Option.some(old))
+      const fresh = yield* finishedNow(false, 12)
+      yield* first.history.record(b, fresh, 1_764_057_600_000_099)
+      yield* Scope.close(first.scope, Exit.void)
+
+      const second = yield* open(dir)
+      expect(yield* second.history.size).toBe(2)
+      expect(yield* second.history.recall(b)).toEqual(Option.some({ done: fresh, doneId: 1_764_057_600_000_099 }))
+      yield* Scope.close(second.scope, Exit.void)
+      const reopened = new DatabaseSync(join(dir, "history.sqlite"))
+      expect(reopened.prepare("PRAGMA user_version").get()).toEqual({ user_version: 2 })
+      reopened.close()
+    }))
+
+  it.effect("a file of a newer layout is refused at startup, not misread", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      const newer = new DatabaseSync(join(dir, "history.sqlite"))
+      newer.exec("PRAGMA user_version = 3")
+      newer.close()
+      const exit = yield* Effect.exit(open(dir))
+      const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined
+      expect(error).toMatchObject({
+        _tag: "HistoryUnavailable",
+        message: `--data-dir ${dir}: cannot keep the history there: the file has layout 3, this server knows 2`
+      })
     }))
 
   it.effect("a file that is not a database is refused at startup, with the reason", () =>

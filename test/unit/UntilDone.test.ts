@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Scope } from "effect"
+import { Deferred, Duration, Effect, Exit, Option, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { makeEventIds } from "../../src/actors/EventIds.js"
 import type { PipeActor } from "../../src/actors/PipeActor.js"
@@ -7,7 +7,8 @@ import type { Stamped } from "../../src/actors/SpectatorHub.js"
 import { PipeName } from "../../src/domain/PipeName.js"
 import { completed, failed } from "../../src/domain/TransferStats.js"
 import type { DoneBook } from "../../src/domain/UntilDone.js"
-import { parseLastEventId, untilDoneStart } from "../../src/domain/UntilDone.js"
+import { parseLastEventId, untilDoneStart, withRecordedDone } from "../../src/domain/UntilDone.js"
+import type { Recorded } from "../../src/history/TransferHistory.js"
 import { actorOn, fakeReceiver, fakeSender, makeFakeRunner, registryOn } from "./support/fakes.js"
 
 /**
@@ -53,7 +54,8 @@ describe("untilDoneStart", () => {
     expect(untilDoneStart(7, book({ doneIds: [10], position: 12, retainedDoneId: 10, active: true }))).toBe(
       "missed"
     )
-    // Once the result is no longer retained there is nothing to tell it: it waits for the next transfer.
+    // A book with no result to tell (the actor's own, after its retention, without the history's record:
+    // see withRecordedDone below) keeps it waiting for the next transfer.
     expect(untilDoneStart(7, book({ doneIds: [10], position: 12 }))).toBe("follow")
   })
 
@@ -63,6 +65,52 @@ describe("untilDoneStart", () => {
     for (const bad of [undefined, "", "-1", "1e3", "0x10", "12a", "99999999999999999"]) {
       expect(parseLastEventId(bad)).toBeUndefined()
     }
+  })
+})
+
+describe("withRecordedDone: the history's record of the last done in the book", () => {
+  // The highest id the process handed out so far: everything any actor of the path handed out is at most it.
+  const highest = 50
+
+  it("no record, or one written before records kept the id: the actor's own book, unchanged", () => {
+    const own = book({ doneIds: [10], position: 12 })
+    expect(withRecordedDone(own, undefined, highest)).toBe(own)
+  })
+
+  it("a record the actor has no memory of (gone, restarted): its done is a live done, and the result to tell", () => {
+    const fresh = withRecordedDone(book({ position: 44 }), 10, highest)
+    expect(fresh).toEqual({ doneIds: [10], position: highest, retainedDoneId: 10, active: false })
+    // That done's own id: the stream ended on it, 204 (EventSource stops), also with a transfer running.
+    expect(untilDoneStart(10, fresh)).toBe("over")
+    expect(untilDoneStart(10, withRecordedDone(book({ active: true }), 10, highest))).toBe("over")
+    // An older id: it was away when that transfer ended, it is told the result.
+    expect(untilDoneStart(7, fresh)).toBe("missed")
+    expect(untilDoneStart(7, withRecordedDone(book({ active: true }), 10, highest))).toBe("missed")
+    // Past the done but handed out (a latecomer's replay, by any actor of the path): still waiting, follows.
+    expect(untilDoneStart(11, fresh)).toBe("follow")
+    expect(untilDoneStart(highest, fresh)).toBe("follow")
+    // Past anything the process handed out: never this path's, and the path is finished: 204.
+    expect(untilDoneStart(highest + 1, fresh)).toBe("over")
+    // A record never ends a first connection: a replayed or recorded old done is not its transfer's.
+    expect(untilDoneStart(undefined, fresh)).toBe("follow")
+  })
+
+  it("a record the actor published itself outlives its retention: the result it can still tell", () => {
+    const afterRetention = book({ doneIds: [4, 10], position: 13 })
+    const withRecord = withRecordedDone(afterRetention, 10, highest)
+    expect(withRecord).toEqual({ ...afterRetention, retainedDoneId: 10 })
+    expect(untilDoneStart(7, afterRetention)).toBe("follow")
+    expect(untilDoneStart(7, withRecord)).toBe("missed")
+    expect(untilDoneStart(4, withRecord)).toBe("over")
+    expect(untilDoneStart(12, withRecord)).toBe("follow")
+    // The actor's own position stands: it knows every id the path handed out since that done.
+    expect(untilDoneStart(14, withRecord)).toBe("over")
+  })
+
+  it("a record older than the actor's latest done (that one was never recorded) leaves the book as it is", () => {
+    const own = book({ doneIds: [10, 20], position: 22 })
+    expect(withRecordedDone(own, 10, highest)).toBe(own)
+    expect(withRecordedDone(own, 5, highest)).toBe(own)
   })
 })
 
@@ -144,6 +192,91 @@ describe("the actor's book for until=done", () => {
       const again = yield* actor.watch(path, { untilDone: false, lastEventId: doneId })
       expect(again.start).toBe("follow")
       expect(again.replay.map((s) => s.event.event)).toEqual(["state", "progress", "done"])
+    }))
+})
+
+describe("until=done reconnections once the actor is gone: the history's record decides", () => {
+  it.effect("an actor with no memory of the recorded done: its id is 204, an older one gets that done, then 204", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeRunner()
+      const ids = yield* makeEventIds
+      // What an earlier actor of the path (or the server before a restart) handed out and recorded.
+      const seen = ids.next()
+      const doneId = ids.next()
+      const latecomer = ids.next()
+      const done = {
+        transferId: "t_000000000001",
+        ok: false,
+        bytes: 9,
+        total: 10,
+        durationSec: 2,
+        avgMbps: 0,
+        error: "The sender disconnected.",
+        at: 1
+      }
+      const recall = Effect.succeed(Option.some<Recorded>({ done, doneId }))
+      const actor = yield* actorOn(fake, { eventIds: ids, recall })
+
+      expect((yield* actor.watch(path, untilDone(doneId))).start).toBe("over")
+      const missed = yield* actor.watch(path, untilDone(seen))
+      expect(missed.start).toBe("missed")
+      expect(missed.replay).toEqual([{ id: doneId, event: { event: "done", ...done } }])
+      expect((yield* actor.watch(path, untilDone(latecomer))).start).toBe("follow")
+      expect((yield* actor.watch(path, untilDone(ids.highest() + 1))).start).toBe("over")
+      // A first connection follows: the snapshot of the idle path, without the recorded done.
+      const first = yield* actor.watch(path, untilDone(undefined))
+      expect(first.start).toBe("follow")
+      expect(first.replay.map((s) => s.event.event)).toEqual(["state"])
+      // Without until=done the record changes nothing.
+      expect((yield* actor.watch(path, { untilDone: false, lastEventId: doneId })).start).toBe("follow")
+    }))
+
+  it.effect("a record without a done id (an older file) cannot end a stream: it follows", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeRunner()
+      const done = {
+        transferId: "t_000000000002",
+        ok: true,
+        bytes: 1,
+        total: null,
+        durationSec: 1,
+        avgMbps: 0,
+        error: null,
+        at: 1
+      }
+      const actor = yield* actorOn(fake, { recall: Effect.succeed(Option.some<Recorded>({ done, doneId: undefined })) })
+      expect((yield* actor.watch(path, untilDone(1))).start).toBe("follow")
+    }))
+
+  it.effect("through the registry with no retention: the path's next actor answers from the history", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeRunner()
+      const registry = yield* registryOn(fake, { retention: Duration.zero })
+      const name = PipeName("gone")
+      const spectator = yield* Scope.make()
+      const actor = yield* registry.acquire(name, "spectator").pipe(Scope.provide(spectator))
+      const watching = yield* actor.watch(path, untilDone(undefined)).pipe(Scope.provide(spectator))
+      const lastSeen = watching.replay[0]?.id ?? -1
+      // Its connection drops before the transfer ends.
+      yield* Scope.close(spectator, Exit.void)
+      const held = yield* Scope.make()
+      const partyActor = yield* registry.acquire(name, "spectator").pipe(Scope.provide(held))
+      const watcher = yield* partyActor.watch(path).pipe(Scope.provide(held))
+      yield* transfer(partyActor, fake)
+      const liveDone = doneOf(yield* watcher.subscription.take)
+      yield* Scope.close(held, Exit.void)
+      yield* TestClock.adjust(0)
+      expect(yield* registry.size).toBe(0)
+
+      const back = yield* Effect.scoped(
+        Effect.flatMap(registry.acquire(name, "spectator"), (again) => again.watch(path, untilDone(lastSeen)))
+      )
+      expect(back.start).toBe("missed")
+      expect(back.replay).toEqual([liveDone])
+      const over = yield* Effect.scoped(
+        Effect.flatMap(registry.acquire(name, "spectator"), (again) => again.watch(path, untilDone(liveDone?.id)))
+      )
+      expect(over.start).toBe("over")
     }))
 })
 

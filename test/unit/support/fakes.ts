@@ -12,6 +12,7 @@ import type { TransferId } from "../../../src/domain/TransferId.js"
 import type { DoneData } from "../../../src/domain/TransferReport.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../../../src/domain/TransferStats.js"
 import { failed } from "../../../src/domain/TransferStats.js"
+import type { Recorded } from "../../../src/history/TransferHistory.js"
 import { TransferHistory } from "../../../src/history/TransferHistory.js"
 import type { ServerSettings } from "../../../src/ServerConfig.js"
 import { defaultSettings, ServerConfig } from "../../../src/ServerConfig.js"
@@ -113,7 +114,9 @@ export interface ActorOptions {
   /** Called when a transfer's retention window starts; the registry's version holds the actor meanwhile. */
   readonly retain?: (transferId: TransferId) => Effect.Effect<void>
   /** Called with each ended transfer's result, for the history. */
-  readonly record?: (done: DoneData) => Effect.Effect<void>
+  readonly record?: (done: DoneData, doneId: number) => Effect.Effect<void>
+  /** The path's history record, for `until=done` reconnections; none by default. */
+  readonly recall?: Effect.Effect<Option.Option<Recorded>>
   readonly name?: string
   /** The id counter; by default a fresh one seeded from the (test) clock, as the registry's is at boot. */
   readonly eventIds?: EventIds
@@ -129,6 +132,7 @@ export const actorOn = (fake: FakeRunner, options: ActorOptions = {}) =>
         retain: options.retain ?? (() => Effect.void),
         hold: Effect.succeed(Effect.void),
         record: options.record ?? (() => Effect.void),
+        recall: options.recall ?? Effect.succeed(Option.none()),
         eventIds
       })
   ).pipe(Effect.provideService(TransferRunner, fake.runner))

@@ -411,7 +411,7 @@ export const makePipeActor = (
         const recorded = untilDone && lastEventId !== undefined ? yield* options.recall : Option.none()
         const start = untilDone ? startOf(lastEventId, recorded) : "follow"
         const subscription = yield* hub.subscribe.pipe(Scope.provide(mail.scope))
-        yield* Deferred.succeed(mail.reply, { replay: replayFor(start, at, recorded), subscription, start })
+        yield* Deferred.succeed(mail.reply, { replay: replayFor(start, at), subscription, start })
       })
 
     /** The live `done` id of the result this actor still retains, if it does. */
@@ -432,6 +432,7 @@ export const makePipeActor = (
             doneIds: doneIds.map((d) => d.id),
             position,
             retainedDoneId: retainedDoneId(),
+            recordedDoneId: undefined,
             active: state._tag === "Waiting" || state._tag === "Streaming"
           },
           Option.getOrUndefined(recorded)?.doneId,
@@ -439,11 +440,7 @@ export const makePipeActor = (
         )
       )
 
-    const replayFor = (
-      start: UntilDoneStart,
-      at: number,
-      recorded: Option.Option<Recorded>
-    ): ReadonlyArray<Stamped> => {
+    const replayFor = (start: UntilDoneStart, at: number): ReadonlyArray<Stamped> => {
       if (start === "over") return []
       if (start === "missed") {
         const retained = retainedOf(state)
@@ -453,9 +450,6 @@ export const makePipeActor = (
         if (retained !== undefined && doneId !== undefined) {
           return replayOf(State.Retained({ last: retained }), at, 0).map((event) => ({ id: doneId, event }))
         }
-        // No longer retained, only recorded: the record keeps the `done` alone (no stats for a `progress`).
-        const kept = Option.getOrUndefined(recorded)
-        if (kept?.doneId !== undefined) return [{ id: kept.doneId, event: { event: "done", ...kept.done } }]
       }
       return replayOf(state, at, bytesNow()).map(stamp)
     }

@@ -32,13 +32,14 @@
  * The actor remembers only while it lives (the retention window), but a reconnection may come later: with
  * `--retention 0s`, after a long `ttl` gap, after a restart. So the history record of the path's last result
  * (protocol §9) keeps its `done`'s id too, and `withRecordedDone` puts it into the book the same rule reads:
- * that `done` is then one of the path's live `done`s (its id: 204) and the result the path can still tell
- * (an older id: it missed it). The record says nothing of the ids handed out after that `done` (replays to
+ * that `done` is then one of the path's live `done`s (its id: 204), and an older id is a spectator that was
+ * away when it ended: 204 as well, without the `done` itself, which §9 keeps out of SSE once the retention
+ * window is over (a bot that was away reads the result from the JSON's `last`, as `pipe watch` does). The record says nothing of the ids handed out after that `done` (replays to
  * latecomers, by that actor, a later one, or the server before a restart), but they are all at most the
  * highest id the process has handed out, so that is the position: an id past it was never this path's.
  * A record stays a record: a first connection still follows, so an old result never ends a stream. The
  * record keeps the last `done`'s id only: a stream that ended on an earlier `done` and reconnects only once
- * the actor is gone and a later transfer ended too is read as away for that later one (told it, then 204).
+ * the actor is gone and a later transfer ended too is read as away for that later one: 204 too.
  * A record that expired (`--history-ttl`) or was evicted leaves the rule where it was without it: follow.
  */
 
@@ -48,19 +49,17 @@ export interface DoneBook {
   readonly doneIds: ReadonlyArray<number>
   /** The highest id this path has handed out, live or on a replay (0 before any). */
   readonly position: number
-  /**
-   * The id of the live `done` of the result the path can still tell: the one it retains, or once that is
-   * over the one the history records (`withRecordedDone`).
-   */
+  /** The id of the live `done` of the result the path retains (its retention window is on). */
   readonly retainedDoneId: number | undefined
+  /** The id of the `done` the history records as the path's last result (`withRecordedDone`). */
+  readonly recordedDoneId: number | undefined
   /** A transfer is waiting or streaming. */
   readonly active: boolean
 }
 
 /**
  * How an `until=done` stream starts: `follow` (the snapshot, then live events up to the next live `done`),
- * `missed` (the retained result's snapshot, or the recorded `done` alone, stamped with that `done`'s id, then
- * the end), `over` (204).
+ * `missed` (the retained result's snapshot, stamped with its `done`'s id, then the end), `over` (204).
  */
 export type UntilDoneStart = "follow" | "missed" | "over"
 
@@ -68,6 +67,7 @@ export const untilDoneStart = (lastEventId: number | undefined, book: DoneBook):
   if (lastEventId === undefined) return "follow"
   if (book.doneIds.includes(lastEventId)) return "over"
   if (book.retainedDoneId !== undefined && lastEventId < book.retainedDoneId) return "missed"
+  if (book.recordedDoneId !== undefined && lastEventId < book.recordedDoneId) return "over"
   if (lastEventId > book.position && !book.active && book.doneIds.length > 0) return "over"
   return "follow"
 }
@@ -78,7 +78,7 @@ export const untilDoneStart = (lastEventId: number | undefined, book: DoneBook):
  * has handed out so far (src/actors/EventIds.ts).
  *
  * - A record the actor already knows (it published that `done`) adds only what the actor no longer keeps
- *   once its retention is over: the result it can still tell.
+ *   once its retention is over: where that result stands among the ids.
  * - A record the actor has no memory of (it was made again, or the server restarted) is an older `done`
  *   than anything this actor published: it joins the `done`s, and every id handed out after it, by whichever
  *   actor or process, is at most `highestId`.
@@ -97,7 +97,8 @@ export const withRecordedDone = (
   return {
     doneIds: known ? book.doneIds : [...book.doneIds, recordedDoneId],
     position: known ? book.position : Math.max(book.position, highestId),
-    retainedDoneId: book.retainedDoneId ?? recordedDoneId,
+    retainedDoneId: book.retainedDoneId,
+    recordedDoneId,
     active: book.active
   }
 }

@@ -20,6 +20,7 @@ const book = (overrides: Partial<DoneBook> = {}): DoneBook => ({
   doneIds: [],
   position: 0,
   retainedDoneId: undefined,
+  recordedDoneId: undefined,
   active: false,
   ...overrides
 })
@@ -79,13 +80,20 @@ describe("withRecordedDone: the history's record of the last done in the book", 
 
   it("a record the actor has no memory of (gone, restarted): its done is a live done, and the result to tell", () => {
     const fresh = withRecordedDone(book({ position: 44 }), 10, highest)
-    expect(fresh).toEqual({ doneIds: [10], position: highest, retainedDoneId: 10, active: false })
+    expect(fresh).toEqual({
+      doneIds: [10],
+      position: highest,
+      retainedDoneId: undefined,
+      recordedDoneId: 10,
+      active: false
+    })
     // That done's own id: the stream ended on it, 204 (EventSource stops), also with a transfer running.
     expect(untilDoneStart(10, fresh)).toBe("over")
     expect(untilDoneStart(10, withRecordedDone(book({ active: true }), 10, highest))).toBe("over")
-    // An older id: it was away when that transfer ended, it is told the result.
-    expect(untilDoneStart(7, fresh)).toBe("missed")
-    expect(untilDoneStart(7, withRecordedDone(book({ active: true }), 10, highest))).toBe("missed")
+    // An older id: it was away when that transfer ended. Past the retention §9 keeps that done out of SSE,
+    // so it is 204 (its result is the JSON's `last`).
+    expect(untilDoneStart(7, fresh)).toBe("over")
+    expect(untilDoneStart(7, withRecordedDone(book({ active: true }), 10, highest))).toBe("over")
     // Past the done but handed out (a latecomer's replay, by any actor of the path): still waiting, follows.
     expect(untilDoneStart(11, fresh)).toBe("follow")
     expect(untilDoneStart(highest, fresh)).toBe("follow")
@@ -98,9 +106,9 @@ describe("withRecordedDone: the history's record of the last done in the book", 
   it("a record the actor published itself outlives its retention: the result it can still tell", () => {
     const afterRetention = book({ doneIds: [4, 10], position: 13 })
     const withRecord = withRecordedDone(afterRetention, 10, highest)
-    expect(withRecord).toEqual({ ...afterRetention, retainedDoneId: 10 })
+    expect(withRecord).toEqual({ ...afterRetention, recordedDoneId: 10 })
     expect(untilDoneStart(7, afterRetention)).toBe("follow")
-    expect(untilDoneStart(7, withRecord)).toBe("missed")
+    expect(untilDoneStart(7, withRecord)).toBe("over")
     expect(untilDoneStart(4, withRecord)).toBe("over")
     expect(untilDoneStart(12, withRecord)).toBe("follow")
     // The actor's own position stands: it knows every id the path handed out since that done.
@@ -196,7 +204,7 @@ describe("the actor's book for until=done", () => {
 })
 
 describe("until=done reconnections once the actor is gone: the history's record decides", () => {
-  it.effect("an actor with no memory of the recorded done: its id is 204, an older one gets that done, then 204", () =>
+  it.effect("an actor with no memory of the recorded done: its id and an older one are 204, no done is replayed", () =>
     Effect.gen(function*() {
       const fake = yield* makeFakeRunner()
       const ids = yield* makeEventIds
@@ -219,8 +227,8 @@ describe("until=done reconnections once the actor is gone: the history's record 
 
       expect((yield* actor.watch(path, untilDone(doneId))).start).toBe("over")
       const missed = yield* actor.watch(path, untilDone(seen))
-      expect(missed.start).toBe("missed")
-      expect(missed.replay).toEqual([{ id: doneId, event: { event: "done", ...done } }])
+      expect(missed.start).toBe("over")
+      expect(missed.replay).toEqual([])
       expect((yield* actor.watch(path, untilDone(latecomer))).start).toBe("follow")
       expect((yield* actor.watch(path, untilDone(ids.highest() + 1))).start).toBe("over")
       // A first connection follows: the snapshot of the idle path, without the recorded done.
@@ -271,8 +279,9 @@ describe("until=done reconnections once the actor is gone: the history's record 
       const back = yield* Effect.scoped(
         Effect.flatMap(registry.acquire(name, "spectator"), (again) => again.watch(path, untilDone(lastSeen)))
       )
-      expect(back.start).toBe("missed")
-      expect(back.replay).toEqual([liveDone])
+      // Away when it ended, past the retention: 204 without the done (§9), the JSON's `last` has it.
+      expect(back.start).toBe("over")
+      expect(back.replay).toEqual([])
       const over = yield* Effect.scoped(
         Effect.flatMap(registry.acquire(name, "spectator"), (again) => again.watch(path, untilDone(liveDone?.id)))
       )

@@ -108,10 +108,17 @@ const standIn = async (script: string, snapshotFor: (path: string) => Snapshot, 
 const relayTo = async (initial: ServerHandle) => {
   let target = initial.port
   const sockets = new Set<Socket>()
+  const pairs = new Set<readonly [Socket, Socket]>()
+  let held: Array<() => void> | undefined
   const relay = createTcpServer((client) => {
     const upstream = connect(target, "127.0.0.1")
     sockets.add(client).add(upstream)
-    client.pipe(upstream).pipe(client)
+    const join = () => {
+      pairs.add([client, upstream])
+      client.pipe(upstream).pipe(client)
+    }
+    if (held === undefined) join()
+    else held.push(join)
     const end = () => {
       client.destroy()
       upstream.destroy()
@@ -127,6 +134,23 @@ const relayTo = async (initial: ServerHandle) => {
     url: `http://127.0.0.1:${port}`,
     point: (server: ServerHandle) => {
       target = server.port
+    },
+    /** Every connection goes silent both ways without closing, new ones too: a phone's network gone. */
+    freeze: () => {
+      held = []
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream)
+        upstream.unpipe(client)
+        client.pause()
+        upstream.pause()
+      }
+      pairs.clear()
+    },
+    /** The network is back: connections made meanwhile go through (the frozen ones stay dead). */
+    thaw: () => {
+      const waiting = held ?? []
+      held = undefined
+      for (const join of waiting) join()
     },
     close: async () => {
       for (const socket of sockets) socket.destroy()
@@ -449,5 +473,32 @@ describe("dashboard when the server goes away", () => {
     expect(await page.isVisible("#offline")).toBe(false)
     expect(watched.pageErrors).toEqual([])
     expect(watched.dialogs).toEqual([])
+  })
+
+  it("says the connection is lost when a streaming page goes quiet without an error, and comes back", async () => {
+    if (first === undefined || relay === undefined) throw new Error("not started")
+    const path = pipePath(uniqueName("dash-quiet"))
+    const live = second ?? first
+    relay.point(live)
+    const watched = await open(`${relay.url}${path}?progress`, phone)
+    const { page } = watched
+    await waitForLive(page)
+    const transfer = pacedTransfer(live, path, 20_000_000, { ms: 20_000 })
+    await waitForText(page, "#state", "Streaming")
+    // The phone's network goes away: no error, no close, just silence on the page's connection.
+    relay.freeze()
+    await waitForText(page, "#offline", "Connection to the server lost — retrying…", 10_000)
+    expect(await textOf(page, "#state")).toBe("No connection")
+    expect(await page.title()).toMatch(/^No connection · /)
+    // The network is back: the connection the page is trying goes through, live and streaming again.
+    relay.thaw()
+    await waitForLive(page)
+    await waitForText(page, "#state", "Streaming", 10_000)
+    expect(await page.isVisible("#offline")).toBe(false)
+    transfer.stop()
+    transfer.sender.kill()
+    transfer.receiver.kill()
+    await transfer.finished
+    expect(watched.pageErrors).toEqual([])
   })
 })

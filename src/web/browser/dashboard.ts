@@ -31,6 +31,12 @@ const decodeSnapshot = Schema.decodeUnknownOption(Schema.fromJsonString(Snapshot
 
 /** A stream that failed this long without coming back is "lost", even before a second attempt fails. */
 const lostAfterMs = 4000
+/**
+ * A phone that loses its network often gets no error at all: the stream just goes quiet. While a transfer
+ * streams the server sends `progress` every interval (a stalled one too, with `stalledSec`), so a silence of
+ * several intervals, and at least this long, is a connection that is gone.
+ */
+const quietAfterMs = 5000
 
 /** Follows the path's SSE stream and keeps the page in step with it. Runs in the browser only. */
 const boot = (): void => {
@@ -330,6 +336,9 @@ const boot = (): void => {
   }
 
   let source: EventSource | undefined
+  let heardAt = Date.now()
+  let progressGapMs = 0
+  let lastProgressAt: number | undefined
   let retryMs = 1000
   let lostTimer: ReturnType<typeof setTimeout> | undefined
   let failures = 0
@@ -337,6 +346,7 @@ const boot = (): void => {
     const es = new EventSource(streamUrl.href)
     source = es
     es.addEventListener("open", () => {
+      heardAt = Date.now()
       retryMs = 1000
       failures = 0
       clearTimeout(lostTimer)
@@ -359,6 +369,7 @@ const boot = (): void => {
       }
     })
     es.addEventListener("state", (event) => {
+      heardAt = Date.now()
       const data = eventOf(event)
       if (data?.event !== "state") return
       const entry = logEntryFor(model, data)
@@ -373,14 +384,18 @@ const boot = (): void => {
       if (!wasIdle && data.state === "idle" && model.previous === null) fetchLast()
     })
     es.addEventListener("progress", (event) => {
+      heardAt = Date.now()
       const data = eventOf(event)
       if (data?.event !== "progress") return
+      if (lastProgressAt !== undefined) progressGapMs = Math.max(0, data.at - lastProgressAt)
+      lastProgressAt = data.at
       // A progress of a transfer already over (a late sample) must not undo its final numbers.
       if (model.done !== null && model.done.transferId === data.transferId) return
       model = applyProgress(model, data)
       render()
     })
     es.addEventListener("done", (event) => {
+      heardAt = Date.now()
       const data = eventOf(event)
       if (data?.event !== "done") return
       // A replayed `done` (a reconnect within the retention) is not news: notify for a new end only.
@@ -393,10 +408,24 @@ const boot = (): void => {
     })
   }
 
+  // A streaming transfer gone quiet: drop that connection, say so, and start a new one.
+  const checkQuiet = () => {
+    if (model.state !== "streaming" || source === undefined) return
+    if (Date.now() - heardAt < Math.max(quietAfterMs, 4 * progressGapMs)) return
+    source.close()
+    source = undefined
+    setConnection("lost")
+    heardAt = Date.now()
+    connect()
+  }
+
   renderLog()
   render()
   // "finished 3 h ago" ages by itself.
-  setInterval(render, 1000)
+  setInterval(() => {
+    checkQuiet()
+    render()
+  }, 1000)
   setConnection("connecting")
   connect()
 }

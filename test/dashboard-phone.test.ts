@@ -29,6 +29,7 @@ import { pipePath, uniqueName } from "./support/pipe.js"
 import { type ServerHandle, startServer, useServer } from "./support/server.js"
 import { idleSnapshot } from "./support/snapshots.js"
 import { curlReceiver, curlSender } from "./support/transfer.js"
+import { waitFor } from "./support/wait.js"
 
 declare global {
   interface Window {
@@ -500,5 +501,35 @@ describe("dashboard when the server goes away", () => {
     transfer.receiver.kill()
     await transfer.finished
     expect(watched.pageErrors).toEqual([])
+  })
+
+  it("notifies of the end of the transfer it followed, even when it learns that end offline, from the JSON", async () => {
+    if (relay === undefined) throw new Error("not started")
+    const quick = await startServer(["--retention", "1s"])
+    try {
+      relay.point(quick)
+      const path = pipePath(uniqueName("dash-missed"))
+      const name = path.replace("/api/v1/pipe/", "")
+      const watched = await open(`${relay.url}${path}?progress`, { ...phone, initScript: observeNotifications })
+      const { context, page } = watched
+      await context.grantPermissions(["notifications"], { origin: relay.url })
+      await waitForLive(page)
+      await page.locator("#notify").tap()
+      await waitForText(page, "#notify-text", "Will notify when done")
+      const transfer = pacedTransfer(quick, path, 2_000_000, { ms: 1500 })
+      await waitForText(page, "#state", "Streaming")
+      relay.freeze()
+      for (const party of await transfer.finished) expect(party.code).toBe(0)
+      await waitFor(async () => (await snapshotJson(`${quick.url}${path}?progress`)).state === "idle", {
+        what: "the path idle after its retention"
+      })
+      relay.thaw()
+      await waitForText(page, "#state", "Idle", 15_000)
+      await page.waitForFunction(() => (window.__notes ?? []).length > 0, null, { timeout: 10_000 })
+      expect(await page.evaluate(() => window.__notes ?? [])).toMatchObject([{ title: `✓ complete · ${name}` }])
+      expect(watched.pageErrors).toEqual([])
+    } finally {
+      await quick.stop()
+    }
   })
 })

@@ -322,7 +322,7 @@ const boot = (): void => {
    * An idle path's last result (protocol §9) is in the JSON snapshot, not in the stream (which never replays
    * an old `done`): asked for when the path goes idle, so a page that missed the end still shows it.
    */
-  const fetchLast = () => {
+  const fetchLast = (following: string | null) => {
     const url = new URL(location.pathname, location.origin)
     url.search = "?progress=json"
     fetch(url.href, { headers: { accept: "application/json" }, cache: "no-store" })
@@ -330,8 +330,11 @@ const boot = (): void => {
       .then((text) => {
         const snapshot = decodeSnapshot(text)
         if (Option.isNone(snapshot) || snapshot.value.last === null || model.state !== "idle") return
-        model = { ...model, previous: snapshot.value.last }
+        const last = snapshot.value.last
+        model = { ...model, previous: last }
         render()
+        // The end of the transfer this page was following, missed while it was offline: still news.
+        if (last.transferId === following) notifyDone(last)
       }, () => undefined)
   }
 
@@ -378,10 +381,11 @@ const boot = (): void => {
         renderLog()
       }
       const wasIdle = model.state === "idle"
+      const following = model.transferId
       model = applyState(model, data)
       render()
       // A path this page saw go idle without seeing its end (it was offline meanwhile) has it in history.
-      if (!wasIdle && data.state === "idle" && model.previous === null) fetchLast()
+      if (!wasIdle && data.state === "idle" && model.previous === null) fetchLast(following)
     })
     es.addEventListener("progress", (event) => {
       heardAt = Date.now()

@@ -83,8 +83,13 @@ export const sendCommand = Command.make(
           Effect.onError(() => line.clear),
           // By now the upload is aborted, never ended cleanly: the server sees a broken transfer, and so do the
           // receivers and spectators.
+          // The count is the upload's last sample (every 100 ms), so it is a floor: "at least".
           Effect.onInterrupt(() =>
-            Console.error("pipe send: interrupted: the upload was aborted, receivers see a broken transfer")
+            Console.error(
+              `pipe send: interrupted after at least ${
+                formatAmount(bytes, total)
+              }: the upload was aborted, receivers see a broken transfer`
+            )
           )
         )
         const seconds = (Date.now() - startedAt) / 1000

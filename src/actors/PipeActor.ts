@@ -529,7 +529,13 @@ export const makePipeActor = (
           started: yield* Deferred.make<void>(),
           settled: yield* Deferred.make<void, PipeError>()
         }
-        yield* Effect.addFinalizer(() => Effect.flatMap(now, (at) => tellStep(() => Msg.Leave({ id, now: at }))))
+        // A party that was paired is waiting no more, and never will be again: the machine would read its `Leave`
+        // and drop it (see `leave` in PipeState), so it is not sent (two mailbox round trips per transfer).
+        yield* Effect.addFinalizer(() =>
+          Deferred.isDoneUnsafe(ticket.started)
+            ? Effect.void
+            : Effect.flatMap(now, (at) => tellStep(() => Msg.Leave({ id, now: at })))
+        )
         return yield* ask<Ticket, PipeError>((reply) => ({ _tag: "Join", party, seat: seat(id), ticket, reply }))
       })
 

@@ -1,4 +1,4 @@
-import { Cause, Clock, Deferred, Duration, Effect, Fiber, Metric, Option, Queue, Schedule, Scope } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Queue, Schedule, Scope } from "effect"
 import type { PipeError } from "../domain/PipeError.js"
 import { tooManySpectators } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
@@ -217,7 +217,7 @@ export const makePipeActor = (
       Effect.gen(function*() {
         const { receivers, sender, transferId } = command
         const ids = [sender.id, ...receivers.map((r) => r.id)]
-        for (const id of ids) yield* Deferred.succeed(partyOf(id).ticket.started, undefined)
+        for (const id of ids) Deferred.doneUnsafe(partyOf(id).ticket.started, Exit.void)
         const meter: ByteMeter = { bytes: 0 }
         const ticker = yield* Clock.currentTimeMillis.pipe(
           Effect.flatMap((now) => tellStep((_, bytes) => Msg.Tick({ transferId, now, bytes, stallTimeoutMs }))),
@@ -256,7 +256,8 @@ export const makePipeActor = (
         const { done, receivers } = command
         const ended = running
         running = undefined
-        if (ended !== undefined) yield* Fiber.interrupt(ended.ticker).pipe(Effect.forkIn(scope))
+        // Not awaited (a tick may be on its way to the mailbox, which is us): no fiber is needed to ask for it.
+        ended?.ticker.interruptUnsafe()
         yield* countEnded(done.ok, done.bytes)
         yield* Metric.update(PipeMetrics.transferDuration, done.durationSec)
         yield* Effect.logInfo("transfer ended").pipe(
@@ -293,23 +294,38 @@ export const makePipeActor = (
       return party
     }
 
-    const execute = (command: Command): Effect.Effect<void> => {
+    /**
+     * Carries out one command. Most are bookkeeping done on the spot (a Deferred completed, a line written, a
+     * timer stopped) and return nothing; only those that fork, log or update metrics are effects, so a small
+     * transfer's twenty-odd commands do not each cost an effect, a fiber step and a defect handler.
+     */
+    const execute = (command: Command): Effect.Effect<void> | undefined => {
       switch (command._tag) {
         case "Reply": {
           const reply = replies.get(command.id)
           replies.delete(command.id)
-          if (reply === undefined) return Effect.void
+          if (reply === undefined) return
           if (command.error !== undefined) {
             parties.delete(command.id)
-            return Deferred.fail(reply, command.error)
+            Deferred.doneUnsafe(reply, Exit.fail(command.error))
+            return
           }
-          return Deferred.succeed(reply, partyOf(command.id).ticket)
+          const known = parties.get(command.id)
+          if (known === undefined) {
+            // A bug of ours: the asker gets the defect (a 500) rather than a wait for ever, and it is logged.
+            const defect = new Error(`party ${command.id} is not known on ${name}`)
+            Deferred.doneUnsafe(reply, Exit.die(defect))
+            throw defect
+          }
+          Deferred.doneUnsafe(reply, Exit.succeed(known.ticket))
+          return
         }
         case "Notify":
-          return Effect.sync(() => parties.get(command.id)?.party.notify(command.line))
+          parties.get(command.id)?.party.notify(command.line)
+          return
         case "ArmTimer":
           return Option.match(settings.waitTimeout, {
-            onNone: () => Effect.void,
+            onNone: () => undefined,
             onSome: (timeout) =>
               Clock.currentTimeMillis.pipe(
                 Effect.flatMap((now) => tellStep(() => Msg.WaitExpired({ id: command.id, now }))),
@@ -321,22 +337,27 @@ export const makePipeActor = (
         case "DisarmTimer": {
           const timer = timers.get(command.id)
           timers.delete(command.id)
-          return timer === undefined ? Effect.void : Effect.asVoid(Effect.forkIn(Fiber.interrupt(timer), scope))
+          // Not awaited, as before: the timer's own message may already be queued, and `step` drops it.
+          timer?.interruptUnsafe()
+          return
         }
         case "Settle": {
           const known = parties.get(command.id)
           parties.delete(command.id)
-          if (known === undefined) return Effect.void
-          return command.error === undefined
-            ? Deferred.succeed(known.ticket.settled, undefined)
-            : Deferred.fail(known.ticket.settled, command.error)
+          if (known === undefined) return
+          Deferred.doneUnsafe(
+            known.ticket.settled,
+            command.error === undefined ? Exit.void : Exit.fail(command.error)
+          )
+          return
         }
         case "Start":
           return start(command)
         case "Abort":
-          return running?.transferId === command.transferId
-            ? Effect.asVoid(Deferred.succeed(running.abort, command.reason))
-            : Effect.void
+          if (running?.transferId === command.transferId) {
+            Deferred.doneUnsafe(running.abort, Exit.succeed(command.reason))
+          }
+          return
         case "Finish":
           return finish(command)
         case "Publish":
@@ -355,7 +376,16 @@ export const makePipeActor = (
         const next = step(state, message)
         state = next.state
         for (const command of next.commands) {
-          yield* execute(command).pipe(Effect.catchDefect((defect) => logDefect(command._tag, defect)))
+          let effect: Effect.Effect<void> | undefined
+          try {
+            effect = execute(command)
+          } catch (defect) {
+            yield* logDefect(command._tag, defect)
+            continue
+          }
+          if (effect !== undefined) {
+            yield* effect.pipe(Effect.catchDefect((defect) => logDefect(command._tag, defect)))
+          }
         }
       })
 
@@ -530,7 +560,13 @@ export const makePipeActor = (
           started: yield* Deferred.make<void>(),
           settled: yield* Deferred.make<void, PipeError>()
         }
-        yield* Effect.addFinalizer(() => Effect.flatMap(now, (at) => tellStep(() => Msg.Leave({ id, now: at }))))
+        // A party that was paired is waiting no more, and never will be again: the machine would read its `Leave`
+        // and drop it (see `leave` in PipeState), so it is not sent (two mailbox round trips per transfer).
+        yield* Effect.addFinalizer(() =>
+          Deferred.isDoneUnsafe(ticket.started)
+            ? Effect.void
+            : Effect.flatMap(now, (at) => tellStep(() => Msg.Leave({ id, now: at })))
+        )
         return yield* ask<Ticket, PipeError>((reply) => ({ _tag: "Join", party, seat: seat(id), ticket, reply }))
       })
 

@@ -1,3 +1,4 @@
+import type { Fiber } from "effect"
 import { Context, Deferred, Effect, Exit, Layer, Option, RcMap, Ref, Scope } from "effect"
 import type { PipeError } from "../domain/PipeError.js"
 import { shuttingDown, tooManyPipes, tooManySpectatorsOnServer } from "../domain/PipeError.js"
@@ -64,12 +65,25 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           const actors = yield* Deferred.await(self)
           const hold = yield* Scope.make()
           const actor = yield* RcMap.get(actors, name).pipe(Scope.provide(hold))
-          yield* Effect.sleep(settings.retention).pipe(
+          const window = yield* Effect.sleep(settings.retention).pipe(
             Effect.andThen(actor.endRetention(transferId)),
             Effect.ensuring(Scope.close(hold, Exit.void)),
             Effect.forkIn(registryScope)
           )
+          // The newer result is the path's last one now, so the older window's end would be read and dropped
+          // (`retentionEnded` in PipeState): end it at once. Otherwise a busy path keeps one sleeping fiber, scope
+          // and hold per transfer of the last 30 s (16 pairs of 1 KiB transfers: tens of thousands). The new hold
+          // is taken first, so the actor never drops to zero holders in between.
+          const previous = retentions.get(name)
+          retentions.set(name, window)
+          window.addObserver(() => {
+            if (retentions.get(name) === window) retentions.delete(name)
+          })
+          previous?.interruptUnsafe()
         })
+
+      /** Each path's running retention window, the newest only. */
+      const retentions = new Map<PipeName, Fiber.Fiber<void>>()
 
       /** Holds the path's actor until the returned effect runs (see `PipeActorOptions.hold`). */
       const hold = (name: PipeName) =>

@@ -1,4 +1,4 @@
-import { Deferred, Effect, Result, Schedule } from "effect"
+import { Deferred, Effect, Result } from "effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { bodyOf, contentRangeUnsupported, invalidMultipart } from "../domain/PipeError.js"
@@ -11,6 +11,8 @@ import { senderReportPage } from "../web/index.js"
 import { nodeExchange } from "./NodeExchange.js"
 import { announcedTotal, receiverCount, wantsHtml } from "./Query.js"
 import { answeredDirectly } from "./RawResponse.js"
+
+const probeEveryMs = 1_000
 
 /**
  * `PUT`/`POST` on a pipe: joins the path as its sender and stays until the transfer is over. The response is
@@ -43,13 +45,17 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
       const sender = { req, res, held, report }
       const ticket = yield* actor.joinSender({ party: makeSenderParty(sender), n, path, total })
       // A held (HTTP/1.0) response cannot carry a probe: nothing may be written before its end.
-      yield* Effect.sync(() => {
-        if (!req.complete && sender.held === undefined) tellSender(sender, SenderLine.probe)
-      }).pipe(
-        Effect.repeat(Schedule.spaced("1 second")),
-        Effect.delay("1 second"),
-        Effect.raceFirst(Deferred.await(ticket.started)),
-        Effect.forkScoped
+      // Every second until the transfer starts. A Node interval, not a forked `repeat` raced against `started`
+      // (three fibers and a sleep per waiting sender): it only writes, and the scope's end clears it.
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const probe = setInterval(() => {
+            if (Deferred.isDoneUnsafe(ticket.started)) clearInterval(probe)
+            else if (!req.complete && sender.held === undefined) tellSender(sender, SenderLine.probe)
+          }, probeEveryMs)
+          return probe
+        }),
+        (probe) => Effect.sync(() => clearInterval(probe))
       )
       const waited = yield* Effect.result(Deferred.await(ticket.settled))
       // Our 200 went out with the first line, so a timeout or a shutdown can only be said in the body.

@@ -14,6 +14,8 @@ import type { RelayResult, Sink } from "./Relay.js"
 import { relay } from "./Relay.js"
 import { openSenderBody } from "./SenderBody.js"
 
+const startLineWaitMs = 1_000
+
 /**
  * Runs one transfer whose parties are all present: answers the receivers, relays the body, and tells the
  * sender how it went. Never fails and never dies: a broken transfer, an `abort` (shutdown, stall) and a
@@ -60,9 +62,16 @@ export const runTransfer = (
     if (injectedFault("relay", name)) return yield* Effect.die(new Error(`injected relay defect on ${name}`))
     // The sender hears that its transfer starts before any receiver gets a byte (protocol §3: headers and
     // the first line at once), so the start line is in the kernel before the first receiver write.
-    yield* Effect.callback<void>((resume) =>
-      tellSender(node, SenderLine.start(receivers.length), () => resume(Effect.void))
-    ).pipe(Effect.timeout("1 second"), Effect.ignore)
+    // At most a second: a sender that reads nothing must not hold its receivers back. One Node timer, not
+    // `Effect.timeout` (a race of two fibers and a sleep, per transfer).
+    yield* Effect.callback<void>((resume) => {
+      const limit = setTimeout(() => resume(Effect.void), startLineWaitMs)
+      tellSender(node, SenderLine.start(receivers.length), () => {
+        clearTimeout(limit)
+        resume(Effect.void)
+      })
+      return Effect.sync(() => clearTimeout(limit))
+    })
     const fallbackName = name.slice(name.lastIndexOf("/") + 1)
     const xPiping = req.headersDistinct["x-piping"] ?? []
     sinks = receivers.map((receiver) => {

@@ -40,8 +40,7 @@ const DEADLINE_MS = 70_000
 /** A case's hard limit, whatever it waits for. */
 const CASE_MS = 30_000
 
-const seed = suiteSeed("fuzz")
-console.log(`[fuzz] replay: HARDENING_SEED=${seed} npx vitest run test/robustness/fuzz.test.ts`)
+const seed = suiteSeed("fuzz", "test/robustness/fuzz.test.ts")
 const server = useServer(["--retention", "0s"])
 
 // ---- text and bytes ---------------------------------------------------------------------------------------

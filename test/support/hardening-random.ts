@@ -62,9 +62,9 @@ export class Random {
 }
 
 /** The suite's seed: `HARDENING_SEED` when set (to replay a failure), else a fresh one. Printed either way. */
-export const suiteSeed = (suite: string): string => {
+export const suiteSeed = (suite: string, file = `test/hardening/${suite}.test.ts`): string => {
   const seed = process.env["HARDENING_SEED"] ?? `${Date.now().toString(36)}-${process.pid}`
-  console.log(`[${suite}] seed ${seed} (replay: HARDENING_SEED=${seed} npx vitest run test/hardening/${suite}.test.ts)`)
+  console.log(`[${suite}] seed ${seed} (replay: HARDENING_SEED=${seed} npx vitest run ${file})`)
   return seed
 }
 

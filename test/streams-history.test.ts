@@ -6,9 +6,9 @@ import { Schema } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { DatabaseSync } from "node:sqlite"
 import { afterAll, describe, expect, it } from "vitest"
 import { Snapshot } from "../src/schema/Snapshot.js"
+import { writeLayout1File } from "./support/history-files.js"
 import { request } from "./support/http.js"
 import { holdStreaming } from "./support/parties.js"
 import { pipePath, uniqueName, waitForNoPipes } from "./support/pipe.js"
@@ -159,18 +159,7 @@ describe("a --data-dir file of the previous layout", () => {
       at: Date.now() - 60_000
     }
     // The file as the previous server wrote it (layout 1: no done_id column).
-    const v1 = new DatabaseSync(join(dir, "history.sqlite"))
-    v1.exec(`
-      CREATE TABLE last_transfer (path TEXT PRIMARY KEY NOT NULL, finished_at INTEGER NOT NULL, done TEXT NOT NULL);
-      CREATE INDEX last_transfer_finished_at ON last_transfer (finished_at);
-      PRAGMA user_version = 1;
-    `)
-    v1.prepare("INSERT INTO last_transfer (path, finished_at, done) VALUES (?, ?, ?)").run(
-      name,
-      old.at,
-      JSON.stringify(old)
-    )
-    v1.close()
+    writeLayout1File(dir, name, old)
 
     const server = await startServer(["--retention", "0s", "--shutdown-grace", "0s", "--data-dir", dir])
     try {

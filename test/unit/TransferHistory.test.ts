@@ -10,6 +10,7 @@ import type { DoneData } from "../../src/domain/TransferReport.js"
 import { layerSqlite } from "../../src/history/SqliteHistory.js"
 import { TransferHistory } from "../../src/history/TransferHistory.js"
 import { ServerConfig } from "../../src/ServerConfig.js"
+import { writeLayout1File } from "../support/history-files.js"
 import { settingsWith } from "./support/fakes.js"
 
 /**
@@ -215,18 +216,7 @@ describe("TransferHistory (sqlite file)", () => {
       const dir = freshDir()
       const old = yield* finishedNow(true, 11)
       // The file as the previous version of the store wrote it.
-      const v1 = new DatabaseSync(join(dir, "history.sqlite"))
-      v1.exec(`
-        CREATE TABLE last_transfer (path TEXT PRIMARY KEY NOT NULL, finished_at INTEGER NOT NULL, done TEXT NOT NULL);
-        CREATE INDEX last_transfer_finished_at ON last_transfer (finished_at);
-        PRAGMA user_version = 1;
-      `)
-      v1.prepare("INSERT INTO last_transfer (path, finished_at, done) VALUES (?, ?, ?)").run(
-        a,
-        old.at,
-        JSON.stringify(old)
-      )
-      v1.close()
+      writeLayout1File(dir, a, old)
 
       const first = yield* open(dir)
       expect(yield* first.history.recall(a)).toEqual(Option.some({ done: old, doneId: undefined }))

@@ -56,18 +56,28 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
       const registryScope = yield* Effect.scope
       const self = yield* Deferred.make<RcMap.RcMap<PipeName, PipeActor>>()
 
+      /** The path's actor, held (kept alive) until `release` runs. */
+      const holdActor = (name: PipeName) =>
+        Effect.gen(function*() {
+          const actors = yield* Deferred.await(self)
+          const held = yield* Scope.make()
+          const actor = yield* RcMap.get(actors, name).pipe(Scope.provide(held))
+          return { actor, release: Scope.close(held, Exit.void) }
+        })
+
+      /** Holds the path's actor until the returned effect runs (see `PipeActorOptions.hold`). */
+      const hold = (name: PipeName) => Effect.map(holdActor(name), ({ release }) => release)
+
       /**
        * Holds the path's actor for the retention window, then tells it the window is over. The hold is taken
        * before this returns, so the parties of the transfer may let go of the actor right after.
        */
       const retain = (name: PipeName) => (transferId: TransferId) =>
         Effect.gen(function*() {
-          const actors = yield* Deferred.await(self)
-          const hold = yield* Scope.make()
-          const actor = yield* RcMap.get(actors, name).pipe(Scope.provide(hold))
+          const { actor, release } = yield* holdActor(name)
           const window = yield* Effect.sleep(settings.retention).pipe(
             Effect.andThen(actor.endRetention(transferId)),
-            Effect.ensuring(Scope.close(hold, Exit.void)),
+            Effect.ensuring(release),
             Effect.forkIn(registryScope)
           )
           // The newer result is the path's last one now, so the older window's end would be read and dropped
@@ -84,15 +94,6 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
 
       /** Each path's running retention window, the newest only. */
       const retentions = new Map<PipeName, Fiber.Fiber<void>>()
-
-      /** Holds the path's actor until the returned effect runs (see `PipeActorOptions.hold`). */
-      const hold = (name: PipeName) =>
-        Effect.gen(function*() {
-          const actors = yield* Deferred.await(self)
-          const held = yield* Scope.make()
-          yield* RcMap.get(actors, name).pipe(Scope.provide(held))
-          return Scope.close(held, Exit.void)
-        })
 
       // One counter for every path and every actor a path will have: see EventIds.
       const eventIds = yield* makeEventIds

@@ -1,6 +1,7 @@
 /**
  * A small QR Code encoder (ISO/IEC 18004, model 2) for the dashboard's "scan this page" code: byte mode,
- * error correction L or M, versions 1–10 (up to 213 bytes at M, 271 at L: any URL a pipe path makes).
+ * error correction L or M, versions 1–10 (up to 213 bytes at M, 271 at L: a dashboard URL of a name up to ~200
+ * bytes; a longer one throws a RangeError, and the page says the address is too long for a code).
  * Written after Project Nayuki's MIT-licensed generator, cut down to what one URL needs, so the page draws
  * its own code without a dependency and without asking any server for an image. No DOM here: the page turns
  * the matrix into an inline SVG path (`svgPath`), and the unit tests compare it with a reference encoder.

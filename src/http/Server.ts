@@ -1,10 +1,11 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type { Duration, Metric } from "effect"
-import { Console, Effect, Layer, Logger, Schedule } from "effect"
+import { Console, Effect, Layer, Logger, Schedule, Scheduler } from "effect"
 import * as HttpServer from "effect/http/HttpServer"
 import type { Server } from "node:http"
 import { gaugeValue, PipeMetrics } from "../actors/PipeMetrics.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
+import { FiberScheduler } from "../FiberScheduler.js"
 import { historyLayer } from "../history/HistoryLayer.js"
 import type { HistoryUnavailable } from "../history/TransferHistory.js"
 import type { LogFormat, ServerSettings } from "../ServerConfig.js"
@@ -81,6 +82,8 @@ export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Ef
     Layer.provide(Layer.succeed(ServerConfig, settings)),
     Layer.provide(Logger.layer([logFormat === "json" ? Logger.consoleJson : Logger.consolePretty()])),
     Layer.launch,
-    Effect.catchTag("ServeError", (error) => Effect.die(error))
+    Effect.catchTag("ServeError", (error) => Effect.die(error)),
+    // Every fiber of the server (request fibers inherit it through the platform): see FiberScheduler.
+    Effect.provideService(Scheduler.Scheduler, new FiberScheduler())
   )
 }

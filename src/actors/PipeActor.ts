@@ -2,7 +2,7 @@ import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, Metric, Option, 
 import type { PipeError } from "../domain/PipeError.js"
 import { tooManySpectators } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
-import type { Command, Event, Message, PipeState, ReceiverSeat, SenderSeat, View } from "../domain/PipeState.js"
+import type { Command, Event, Message, PipeState, ReceiverSeat, Result, SenderSeat, View } from "../domain/PipeState.js"
 import {
   initial,
   Message as Msg,
@@ -50,6 +50,26 @@ export interface PipeView extends View {
 
 /** A path nobody holds: what every path looks like before its first party and after its retention. */
 export const idleView: PipeView = { ...viewOf(initial), live: undefined, spectators: 0 }
+
+/** The path in `state` at `at` with `bytes` moved so far, as `HEAD` and the snapshot show it. */
+export const pathView = (state: PipeState, at: number, bytes: number): Omit<PipeView, "spectators"> => {
+  const view = viewOf(state)
+  const live = view.stats === undefined
+    ? undefined
+    : view.done === undefined
+    ? progressOf(view.stats, at, bytes)
+    : progressOf(view.stats, view.done.at, view.done.bytes)
+  return { ...view, live }
+}
+
+/**
+ * A finished transfer's result during its retention window, with the id its live `done` went out with: all
+ * a path needs to look retained, kept by the registry so that no actor has to live through the window.
+ */
+export interface Retention {
+  readonly last: Result
+  readonly doneId: number
+}
 
 export interface Watch {
   /** The current snapshot as events: `state`, then `progress` if bytes flowed, then `done` if it ended. */
@@ -132,8 +152,14 @@ interface Running {
 
 export interface PipeActorOptions {
   readonly settings: ServerSettings
-  /** Keeps this actor alive for the retention window after a transfer, then calls `endRetention`. */
-  readonly retain: (transferId: TransferId) => Effect.Effect<void>
+  /**
+   * Keeps the ended transfer's result for the retention window, then calls `endRetention` on whichever actor
+   * the path has then, if any. It does not keep this actor alive: a path that only retains a result is a
+   * record, not an actor (18 KB less per transfer of the last 30 s).
+   */
+  readonly retain: (retention: Retention) => Effect.Effect<void>
+  /** The path's result whose retention window is still open when this actor is made: its first state. */
+  readonly retained: Retention | undefined
   /**
    * Keeps this actor alive until the returned effect runs: taken when a transfer starts, let go once its end
    * has been read. Without it, a sender and receivers that all vanish at once (a killed `curl -T -`, its
@@ -168,7 +194,7 @@ export const makePipeActor = (
     const hub = yield* makeSpectatorHub
     const stallTimeoutMs = Duration.toMillis(settings.stallTimeout)
 
-    let state: PipeState = initial
+    let state: PipeState = options.retained === undefined ? initial : State.Retained({ last: options.retained.last })
     let running: Running | undefined
     /** Every party the machine knows (waiting or in the transfer), by id, with the join reply it is owed. */
     const parties = new Map<number, { readonly party: Party; readonly ticket: Ticket }>()
@@ -176,8 +202,13 @@ export const makePipeActor = (
     const timers = new Map<number, Fiber.Fiber<unknown>>()
     let nextPartyId = 0
     /** The highest id this actor handed out, and its latest live `done` ids (for `until=done`). */
-    let position = 0
-    const doneIds: Array<{ readonly transferId: string; readonly id: number }> = []
+    // An actor made during a retention window follows earlier actors of the path, whose ids (replays to
+    // latecomers after that `done`) are all at most the process's highest: a spectator that read one of them
+    // is still waiting for the next transfer, never past it (src/domain/UntilDone.ts).
+    let position = options.retained === undefined ? 0 : options.eventIds.highest()
+    const doneIds: Array<{ readonly transferId: string; readonly id: number }> = options.retained === undefined
+      ? []
+      : [{ transferId: options.retained.last.done.transferId, id: options.retained.doneId }]
 
     const tell = (mail: Mail) => Queue.offer(mailbox, mail)
     const tellStep = (message: (now: number, bytes: number) => Message) => tell({ _tag: "Step", message })
@@ -198,10 +229,16 @@ export const makePipeActor = (
         // Recorded here, not in `finish`, because the record keeps this event's id; still in the step that
         // ends the transfer, so a view read after `done` (or after the sender's last line) finds it in the
         // history too. The state retains this result by now: the record shares its object.
-        const retained = retainedOf(state)?.done
+        const retained = retainedOf(state)
         const { event: _kind, ...data } = event
-        const done = retained?.transferId === event.transferId ? retained : data
-        return Effect.andThen(options.record(done, stamped.id), hub.publish(stamped))
+        const kept = retained?.done.transferId === event.transferId ? retained : undefined
+        return Effect.andThen(
+          Effect.andThen(
+            options.record(kept?.done ?? data, stamped.id),
+            kept === undefined ? Effect.void : options.retain({ last: kept, doneId: stamped.id })
+          ),
+          hub.publish(stamped)
+        )
       })
 
     const countEnded = (ok: boolean, bytes: number) =>
@@ -271,11 +308,8 @@ export const makePipeActor = (
             ...(done.error === null ? {} : { error: done.error })
           })
         )
-        if (ended !== undefined) {
-          // The retention's hold is taken before the transfer's own is let go: the actor never drops to zero.
-          yield* options.retain(ended.transferId)
-          yield* ended.release
-        }
+        // Let go once this step is carried out: its `done` is published, recorded and retained by then.
+        if (ended !== undefined) releaseAfterStep = ended.release
       })
 
     const partyOf = (id: number) => {
@@ -371,6 +405,8 @@ export const makePipeActor = (
      * Feeds one message to the machine and carries out its commands. Each command runs on its own: a defect
      * in one (a log line that throws, say) must not keep the parties after it from being settled.
      */
+    /** The ended transfer's hold on this actor, let go after the step that ended it. */
+    let releaseAfterStep: Effect.Effect<void> | undefined
     const apply = (message: Message) =>
       Effect.gen(function*() {
         const next = step(state, message)
@@ -387,6 +423,9 @@ export const makePipeActor = (
             yield* effect.pipe(Effect.catchDefect((defect) => logDefect(command._tag, defect)))
           }
         }
+        const release = releaseAfterStep
+        releaseAfterStep = undefined
+        if (release !== undefined) yield* release
       })
 
     const now = Clock.currentTimeMillis
@@ -420,15 +459,7 @@ export const makePipeActor = (
         }
       })
 
-    const viewNow = (at: number): Omit<PipeView, "spectators"> => {
-      const view = viewOf(state)
-      const live = view.stats === undefined
-        ? undefined
-        : view.done === undefined
-        ? progressOf(view.stats, at, bytesNow())
-        : progressOf(view.stats, view.done.at, view.done.bytes)
-      return { ...view, live }
-    }
+    const viewNow = (at: number) => pathView(state, at, bytesNow())
 
     const watch = (mail: Mail & { _tag: "Watch" }) =>
       Effect.gen(function*() {

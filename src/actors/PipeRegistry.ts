@@ -1,15 +1,14 @@
-import type { Fiber } from "effect"
-import { Context, Deferred, Effect, Exit, Layer, Option, RcMap, Ref, Scope } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Exit, Layer, Option, Queue, RcMap, Ref, Scope } from "effect"
 import type { PipeError } from "../domain/PipeError.js"
 import { shuttingDown, tooManyPipes, tooManySpectatorsOnServer } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
-import type { TransferId } from "../domain/TransferId.js"
+import { PipeState } from "../domain/PipeState.js"
 import type { DoneData } from "../domain/TransferReport.js"
 import { TransferHistory } from "../history/TransferHistory.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { makeEventIds } from "./EventIds.js"
-import type { PipeActor, PipeView } from "./PipeActor.js"
-import { idleView, makePipeActor } from "./PipeActor.js"
+import type { PipeActor, PipeView, Retention } from "./PipeActor.js"
+import { idleView, makePipeActor, pathView } from "./PipeActor.js"
 import { initPipeMetrics } from "./PipeMetrics.js"
 
 /** A path as `HEAD` and the JSON snapshot show it: its actor's view, and its last result from the history. */
@@ -65,35 +64,68 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           return { actor, release: Scope.close(held, Exit.void) }
         })
 
-      /** Holds the path's actor until the returned effect runs (see `PipeActorOptions.hold`). */
-      const hold = (name: PipeName) => Effect.map(holdActor(name), ({ release }) => release)
+      /**
+       * Holds the path's actor until the returned effect runs (see `PipeActorOptions.hold`). The actor runs
+       * that effect itself: the letting go is forked here, for the last holder closes the actor's scope,
+       * which must not happen inside the actor's own fiber.
+       */
+      const hold = (name: PipeName) =>
+        Effect.map(holdActor(name), ({ release }) => Effect.asVoid(Effect.forkIn(release, registryScope)))
 
       /**
-       * Holds the path's actor for the retention window, then tells it the window is over. The hold is taken
-       * before this returns, so the parties of the transfer may let go of the actor right after.
+       * Each path's retained result and when its window ends, in the order the windows end: they all last
+       * `--retention`, so a window that starts later ends later, and a path's newer result replaces its older
+       * one at the back. A record instead of an actor held for the window (a sleeping fiber, a scope and an
+       * actor per transfer of the last 30 s: 16 pairs of 1 KiB transfers made tens of thousands).
        */
-      const retain = (name: PipeName) => (transferId: TransferId) =>
-        Effect.gen(function*() {
-          const { actor, release } = yield* holdActor(name)
-          const window = yield* Effect.sleep(settings.retention).pipe(
-            Effect.andThen(actor.endRetention(transferId)),
-            Effect.ensuring(release),
-            Effect.forkIn(registryScope)
-          )
-          // The newer result is the path's last one now, so the older window's end would be read and dropped
-          // (`retentionEnded` in PipeState): end it at once. Otherwise a busy path keeps one sleeping fiber, scope
-          // and hold per transfer of the last 30 s (16 pairs of 1 KiB transfers: tens of thousands). The new hold
-          // is taken first, so the actor never drops to zero holders in between.
-          const previous = retentions.get(name)
-          retentions.set(name, window)
-          window.addObserver(() => {
-            if (retentions.get(name) === window) retentions.delete(name)
-          })
-          previous?.interruptUnsafe()
+      const retentions = new Map<PipeName, { readonly retention: Retention; readonly endsAt: number }>()
+      const retentionMs = Duration.toMillis(settings.retention)
+      /** Rung when the first window opens while none was open. */
+      const windowOpened = yield* Queue.sliding<void>(1)
+
+      const retain = (name: PipeName) => (retention: Retention) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const wasEmpty = retentions.size === 0
+          retentions.delete(name)
+          retentions.set(name, { retention, endsAt: now + retentionMs })
+          return wasEmpty ? Queue.offer(windowOpened, undefined) : Effect.void
         })
 
-      /** Each path's running retention window, the newest only. */
-      const retentions = new Map<PipeName, Fiber.Fiber<void>>()
+      /** The window of `name` is over: the record goes, and an actor the path has now is told. */
+      const endWindow = (name: PipeName, retention: Retention) =>
+        Effect.gen(function*() {
+          if (retentions.get(name)?.retention !== retention) return
+          retentions.delete(name)
+          const actors = yield* Deferred.await(self)
+          if (!(yield* RcMap.has(actors, name))) return
+          yield* Effect.scoped(
+            Effect.flatMap(RcMap.get(actors, name), (actor) => actor.endRetention(retention.last.stats.transferId))
+          )
+        })
+
+      // One fiber ends every window, each at its time.
+      yield* Effect.gen(function*() {
+        while (true) {
+          const first = retentions.entries().next()
+          if (first.done === true) {
+            yield* Queue.take(windowOpened)
+            continue
+          }
+          const [name, { endsAt, retention }] = first.value
+          const now = yield* Clock.currentTimeMillis
+          if (endsAt > now) yield* Effect.sleep(Duration.millis(endsAt - now))
+          // A defect here must not stop every later window from ending: the record is gone by then, go on.
+          else {
+            yield* endWindow(name, retention).pipe(
+              Effect.catchDefect((defect) =>
+                Effect.logError("retention window end failed").pipe(
+                  Effect.annotateLogs({ path: name, defect: String(defect) })
+                )
+              )
+            )
+          }
+        }
+      }).pipe(Effect.forkIn(registryScope))
 
       // One counter for every path and every actor a path will have: see EventIds.
       const eventIds = yield* makeEventIds
@@ -102,6 +134,7 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
           makePipeActor(name, {
             settings,
             retain: retain(name),
+            retained: retentions.get(name)?.retention,
             hold: hold(name),
             record: (done, doneId) => history.record(name, done, doneId),
             recall: history.recall(name),
@@ -144,9 +177,12 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
             // The history first: a transfer ending between the two reads then shows as `streaming` with the
             // previous `last`, never as `streaming` with its own result already `last`.
             const recorded = yield* history.last(name)
+            const retained = retentions.get(name)?.retention
             const view = (yield* RcMap.has(actors, name))
               ? yield* Effect.scoped(Effect.flatMap(RcMap.get(actors, name), (actor) => actor.view))
-              : idleView
+              : retained === undefined
+              ? idleView
+              : { ...pathView(PipeState.Retained({ last: retained.last }), 0, 0), spectators: 0 }
             return { ...view, last: view.done ?? Option.getOrUndefined(recorded) }
           }),
         admitSpectator: Effect.acquireRelease(

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Option, Scope } from "effect"
 import { TestClock } from "effect/testing"
-import type { PipeActor } from "../../src/actors/PipeActor.js"
+import type { PipeActor, Retention } from "../../src/actors/PipeActor.js"
 import { idleView } from "../../src/actors/PipeActor.js"
+import type { PipeRegistry } from "../../src/actors/PipeRegistry.js"
 import { HubClosed } from "../../src/actors/SpectatorHub.js"
 import type { Stamped, Subscription } from "../../src/actors/SpectatorHub.js"
 import { PipeName } from "../../src/domain/PipeName.js"
 import { SenderLine } from "../../src/domain/SenderLine.js"
-import type { TransferId } from "../../src/domain/TransferId.js"
 import { completed, failed, failedInternally } from "../../src/domain/TransferStats.js"
 import type { ErrorShape, FakeReceiver, FakeSender } from "./support/fakes.js"
 import {
@@ -58,13 +58,19 @@ const readToEnd = (subscription: Subscription) =>
 
 const internalError = "The transfer failed on an internal error."
 
+/** The last holder's letting go runs in a fiber of its own: wait until the registry has no actor left. */
+const waitForNoActor = (registry: PipeRegistry["Service"]) =>
+  Effect.gen(function*() {
+    while ((yield* registry.size) > 0) yield* Effect.yieldNow
+  })
+
 describe("PipeActor", () => {
   describe("pairing", () => {
     it.effect("a sender and a receiver start exactly one transfer, with exactly those parties", () =>
       Effect.gen(function*() {
         const fake = yield* makeFakeRunner()
-        const retained: Array<TransferId> = []
-        const actor = yield* actorOn(fake, { retain: (id) => Effect.sync(() => void retained.push(id)) })
+        const retained: Array<Retention> = []
+        const actor = yield* actorOn(fake, { retain: (retention) => Effect.sync(() => void retained.push(retention)) })
         const sender = fakeSender()
         const receiver = fakeReceiver()
         const senderTicket = yield* joinSender(actor, sender)
@@ -92,7 +98,9 @@ describe("PipeActor", () => {
         expect(done.done).toMatchObject({ ok: true, bytes: 42, error: null })
         expect(done.live?.bytes).toBe(42)
         expect(fake.runs.length).toBe(1)
-        expect(retained).toEqual([streaming.stats?.transferId])
+        // The registry keeps the very result the actor shows, with its `done`'s id.
+        expect(retained.map((r) => r.last.stats.transferId)).toEqual([streaming.stats?.transferId])
+        expect(retained[0]?.last.done).toBe(done.done)
       }))
 
     it.effect("n receivers first, then the sender: one transfer, receivers in the order they came", () =>
@@ -308,8 +316,8 @@ describe("PipeActor", () => {
       }))
   })
 
-  describe("retention (the registry holds the actor for --retention)", () => {
-    it.effect("the result is kept for the window, then the path is idle and its actor gone", () =>
+  describe("retention (the registry keeps the result for --retention, not the actor)", () => {
+    it.effect("the result is kept for the window without an actor, then the path is idle", () =>
       Effect.gen(function*() {
         const fake = yield* makeFakeRunner()
         const registry = yield* registryOn(fake, { retention: Duration.seconds(30) })
@@ -321,15 +329,17 @@ describe("PipeActor", () => {
         run.meter.bytes = 7
         yield* Deferred.succeed(run.finish, completed)
         yield* Deferred.await(ticket.settled)
+        const held = yield* actor.view
         yield* Scope.close(handlers, Exit.void)
 
-        expect(yield* registry.size).toBe(1)
+        // Nobody holds the path: its actor is gone, and the registry's record shows what the actor showed.
+        yield* waitForNoActor(registry)
         const kept = yield* registry.view(name)
         expect(kept.state).toBe("complete")
         expect(kept.done).toMatchObject({ ok: true, bytes: 7 })
+        expect({ ...kept, last: undefined }).toEqual({ ...held, last: undefined })
         yield* TestClock.adjust(29_999)
         expect((yield* registry.view(name)).state).toBe("complete")
-        expect(yield* registry.size).toBe(1)
         yield* TestClock.adjust(1)
         expect(yield* registry.size).toBe(0)
         // Idle, no actor, and the result outlives it as the path's `last` (protocol §9), the same object.
@@ -398,6 +408,66 @@ describe("PipeActor", () => {
         )
         // The spectator still holds the actor.
         expect(yield* registry.size).toBe(1)
+      }))
+
+    it.effect("a spectator who comes during the window, with no actor left, is told the result under its own id", () =>
+      Effect.gen(function*() {
+        const fake = yield* makeFakeRunner()
+        const registry = yield* registryOn(fake, { retention: Duration.seconds(30) })
+        const first = yield* Scope.make()
+        const watcher = yield* registry.acquire(name, "spectator").pipe(Scope.provide(first))
+        const live = yield* watcher.watch(path).pipe(Scope.provide(first))
+        const handlers = yield* Scope.make()
+        const actor = yield* registry.acquire(name, "party").pipe(Scope.provide(handlers))
+        const ticket = yield* joinSender(actor, fakeSender()).pipe(Scope.provide(handlers))
+        yield* joinReceiver(actor, fakeReceiver()).pipe(Scope.provide(handlers))
+        const run = yield* fake.nextRun
+        run.meter.bytes = 9
+        yield* Deferred.succeed(run.finish, completed)
+        yield* Deferred.await(ticket.settled)
+        const liveDone = (yield* live.subscription.take).find((s) => s.event.event === "done")
+        yield* Scope.close(handlers, Exit.void)
+        yield* Scope.close(first, Exit.void)
+        yield* waitForNoActor(registry)
+
+        yield* TestClock.adjust(10_000)
+        const late = yield* registry.acquire(name, "spectator")
+        const { replay } = yield* late.watch(path)
+        expect(kindsOf(replay)).toEqual(["state", "progress", "done"])
+        expect(statesOf(replay)).toEqual(["complete"])
+        const replayedDone = replay.find((s) => s.event.event === "done")
+        expect(replayedDone?.event).toEqual(liveDone?.event)
+        // A reconnect naming that `done` must be recognised: the new actor knows it under the same id.
+        const again = yield* late.watch(path, { lastEventId: liveDone?.id, untilDone: true })
+        expect(again.start).toBe("over")
+        // The window still ends on time for the actor the spectator brought back.
+        yield* TestClock.adjust(20_000)
+        expect((yield* late.view).state).toBe("idle")
+      }))
+
+    it.effect("a spectator who read a replay, back on the next actor of the window, still waits for the next transfer", () =>
+      Effect.gen(function*() {
+        const fake = yield* makeFakeRunner()
+        const registry = yield* registryOn(fake, { retention: Duration.seconds(30) })
+        const handlers = yield* Scope.make()
+        const actor = yield* registry.acquire(name, "party").pipe(Scope.provide(handlers))
+        const ticket = yield* joinSender(actor, fakeSender()).pipe(Scope.provide(handlers))
+        yield* joinReceiver(actor, fakeReceiver()).pipe(Scope.provide(handlers))
+        yield* Deferred.succeed((yield* fake.nextRun).finish, completed)
+        yield* Deferred.await(ticket.settled)
+        yield* Scope.close(handlers, Exit.void)
+        yield* waitForNoActor(registry)
+        // A latecomer reads the replay (fresh ids, after the live `done`) and goes, and the actor with it.
+        const visit = yield* Scope.make()
+        const first = yield* registry.acquire(name, "spectator").pipe(Scope.provide(visit))
+        const { replay } = yield* first.watch(path, { lastEventId: undefined, untilDone: true }).pipe(
+          Scope.provide(visit)
+        )
+        yield* Scope.close(visit, Exit.void)
+        yield* waitForNoActor(registry)
+        const back = yield* registry.acquire(name, "spectator")
+        const again = yield* back.watch(path, { lastEventId: replay.at(-1)?.id, untilDone: true })
+        expect(again.start).toBe("follow")
       }))
 
     it.effect("a new transfer gathering during the window is not disturbed when the window ends", () =>

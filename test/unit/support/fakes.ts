@@ -4,11 +4,11 @@ import type { EventIds } from "../../../src/actors/EventIds.js"
 import { makeEventIds } from "../../../src/actors/EventIds.js"
 import type { ReceiverParty, SenderParty } from "../../../src/actors/Party.js"
 import { TransferRunner } from "../../../src/actors/Party.js"
+import type { Retention } from "../../../src/actors/PipeActor.js"
 import { makePipeActor } from "../../../src/actors/PipeActor.js"
 import { PipeRegistry } from "../../../src/actors/PipeRegistry.js"
 import type { PipeError } from "../../../src/domain/PipeError.js"
 import { PipeName } from "../../../src/domain/PipeName.js"
-import type { TransferId } from "../../../src/domain/TransferId.js"
 import type { DoneData } from "../../../src/domain/TransferReport.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../../../src/domain/TransferStats.js"
 import { failed } from "../../../src/domain/TransferStats.js"
@@ -111,8 +111,10 @@ export const settingsWith = (overrides: Partial<ServerSettings> = {}): ServerSet
 
 export interface ActorOptions {
   readonly settings?: Partial<ServerSettings>
-  /** Called when a transfer's retention window starts; the registry's version holds the actor meanwhile. */
-  readonly retain?: (transferId: TransferId) => Effect.Effect<void>
+  /** Called when a transfer's retention window starts; the registry's version keeps the result meanwhile. */
+  readonly retain?: (retention: Retention) => Effect.Effect<void>
+  /** A result whose window is still open when the actor is made. */
+  readonly retained?: Retention
   /** Called with each ended transfer's result, for the history. */
   readonly record?: (done: DoneData, doneId: number) => Effect.Effect<void>
   /** The path's history record, for `until=done` reconnections; none by default. */
@@ -130,6 +132,7 @@ export const actorOn = (fake: FakeRunner, options: ActorOptions = {}) =>
       makePipeActor(PipeName(options.name ?? "p"), {
         settings: settingsWith(options.settings),
         retain: options.retain ?? (() => Effect.void),
+        retained: options.retained,
         hold: Effect.succeed(Effect.void),
         record: options.record ?? (() => Effect.void),
         recall: options.recall ?? Effect.succeed(Option.none()),

@@ -4,13 +4,46 @@ import * as CliError from "effect/cli/CliError"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import type { SendBody } from "../client/PipeClient.js"
+import { canonicalPrefix, pipeName } from "../client/PipeUrl.js"
+import { isWatchOnly } from "../domain/CapabilityToken.js"
 import { formatBytes, formatDuration, formatRate } from "../domain/Format.js"
-import { optionalField, receivers, runAgainst, server, target } from "./PipeTarget.js"
+import { randomPipeName } from "../domain/RandomName.js"
+import { optionalField, receivers, runAgainst, server, target, token } from "./PipeTarget.js"
 import { averageMbps, formatAmount, makeStatusLine } from "./StatusLine.js"
 import { apparentSize } from "./TreeSize.js"
 
+/** A server's URL with no pipe in it: `http://host:8080` or `http://host:8080/`. */
+const isServerOnly = (typed: string) => /^https?:\/\/[^/?#]+\/?$/i.test(typed.trim())
+
+/**
+ * The target, or one made up: without a name (none given, or a server URL alone) the pipe gets 128 random bits
+ * as its name (22 URL-safe characters), so nobody can find it by guessing, as `backup` is found.
+ */
+const chosenTarget = (typed: Option.Option<string>): string => {
+  const name = randomPipeName()
+  return Option.match(typed, {
+    onNone: () => name,
+    onSome: (text) => isServerOnly(text) ? `${text.trim().replace(/\/+$/, "")}/api/v1/pipe/${name}` : text
+  })
+}
+
+/**
+ * Where the receivers and spectators of a made-up name go, on stderr (stdout may be a pipe). The watch link
+ * carries the token only when it is a watch-only one: a link is forwarded, and must never hand over the data.
+ */
+const sharingLines = (baseUrl: string, path: string, token: string | undefined) => {
+  const url = `${baseUrl}${canonicalPrefix}${pipeName(path)}`
+  const watchToken = token !== undefined && isWatchOnly(token) ? `&token=${encodeURIComponent(token)}` : ""
+  return [
+    `pipe send: sending to ${url}`,
+    `  receive: pipe receive ${url}   (or: curl ${url} > file)`,
+    `  watch:   ${url}?progress${watchToken}`
+  ].join("\n")
+}
+
 const options = {
   server,
+  token,
   n: receivers,
   total: Flag.Int("total").pipe(
     Flag.filter((bytes) => bytes >= 0, () => "Expected a byte count (0 or more)"),
@@ -33,7 +66,10 @@ const options = {
     Flag.withMetavar("NAME"),
     Flag.withDescription("File name offered to receivers (default: the file's)")
   ),
-  target,
+  target: target.pipe(
+    Argument.withDescription("Pipe URL or NAME; none (or a server URL alone): a random, unguessable name"),
+    Argument.optional
+  ),
   file: Argument.File("file", { mustExist: true }).pipe(
     Argument.withDescription("File to send (its size is the total); default stdin"),
     Argument.optional
@@ -49,8 +85,11 @@ export const sendCommand = Command.make(
   "send",
   options,
   (args) =>
-    runAgainst("send", args.target, args.server, (client, path) =>
+    runAgainst("send", chosenTarget(args.target), args.server, args.token, (client, path) =>
       Effect.gen(function*() {
+        if (!Option.exists(args.target, (typed) => !isServerOnly(typed))) {
+          yield* Console.error(sharingLines(client.baseUrl, path, Option.getOrUndefined(args.token)))
+        }
         const fs = yield* FileSystem.FileSystem
         const pathApi = yield* Path.Path
         const file = Option.getOrUndefined(args.file)
@@ -99,6 +138,15 @@ export const sendCommand = Command.make(
   Command.validate(({ total, totalOf }) =>
     Option.isSome(total) && Option.isSome(totalOf)
       ? Effect.fail(new CliError.ValidationError({ message: "give --total or --total-of, not both" }))
+      : Effect.void
+  ),
+  Command.validate(({ server, target }) =>
+    Option.isNone(target) && Option.isNone(server)
+      ? Effect.fail(
+        new CliError.ValidationError({
+          message: "give a pipe URL, or --server URL (or PIPE_URL) to send under a random name"
+        })
+      )
       : Effect.void
   ),
   Command.withDescription(

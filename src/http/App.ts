@@ -11,6 +11,8 @@ import {
   reservedPath,
   serviceWorkerRejected
 } from "../domain/PipeError.js"
+import { AccessControl } from "./AccessControl.js"
+import { ConnectionLimit } from "./ConnectionLimit.js"
 import { handlePreflight } from "./Cors.js"
 import { nodeExchange } from "./NodeExchange.js"
 import { handleProbe } from "./ProbeHandler.js"
@@ -49,6 +51,10 @@ const dispatch = Effect.gen(function*() {
         : yield* handleReserved(target.path, query)
     case "Pipe": {
       const { name, path } = target
+      // Access control (protocol §12): here, once, before any handler; an open server's answer is `Effect.void`.
+      const role = method === "PUT" || method === "POST" ? "send" : query.has("progress") ? "watch" : "receive"
+      yield* (yield* AccessControl).authorize(request, query, role, path, name)
+      yield* (yield* ConnectionLimit).admit(request)
       if (method === "HEAD") return yield* handleProbe(name)
       const { req, res } = nodeExchange(request)
       yield* awaitSocketTurn(req, res)

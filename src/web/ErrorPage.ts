@@ -9,6 +9,8 @@ const errorCapabilities: Capabilities = { script: false, blobImages: false, form
 /** What a browser user is told a refusal means, by status; the server's own line says the rest. */
 const headings: Readonly<Record<number, string>> = {
   400: "This request cannot be served",
+  401: "A token is needed",
+  403: "This token does not open this pipe",
   404: "Nothing here",
   405: "Method not allowed",
   408: "Nobody came",
@@ -27,6 +29,9 @@ const hints: Readonly<Record<string, string>> = {
   SenderConflict: "Someone is already sending on this path. Wait for that transfer to end, or pick another path.",
   AlreadyEstablished: "A transfer is already using this path. Wait for it to end, or pick another path.",
   ReceiversFull: "Every receiver this transfer asked for is already here.",
+  TokenRequired: "Open this page with the <code>?token=</code> link you were given.",
+  TokenRefused: "The token may have expired, or be meant for another path or another use.",
+  TooManyConnections: "Close some of your other transfers, then try again.",
   TooManySpectators: "Try again in a few seconds.",
   TooManySpectatorsOnServer: "Try again in a few seconds.",
   TooManyPipes: "Try again in a few seconds.",

@@ -8,6 +8,7 @@ import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { mintToken } from "../src/domain/CapabilityToken.js"
 import { pipeCli } from "./support/cli.js"
+import { Random } from "./support/hardening-random.js"
 import { BodyReader, openRequest, request } from "./support/http.js"
 import { holdSender } from "./support/parties.js"
 import { uniqueName } from "./support/pipe.js"
@@ -240,6 +241,30 @@ describe("access matrix: role × token kind × method (--tokens-file and --token
       expect(reply.text).toBe(method.method === "HEAD" ? "" : message(status, method.role, path))
     }
   )
+
+  it("fuzz: random and mutated tokens, as a header or in the query, are a 401 or a 403, never a 500", async () => {
+    const seed = process.env["ACCESS_FUZZ_SEED"] ?? `${Date.now().toString(36)}-${process.pid}`
+    console.log(`access server fuzz seed: ${seed} (replay with ACCESS_FUZZ_SEED=${seed})`)
+    const random = new Random(seed)
+    const valid = signed("fuzz", ["watch"])
+    const printable = (length: number) =>
+      Array.from({ length }, () => String.fromCharCode(random.int(0x21, 0x7e))).join("")
+    for (let i = 0; i < 300; i++) {
+      const at = random.int(0, valid.length - 1)
+      const candidate = random.int(0, 1) === 0
+        ? printable(random.int(1, random.int(0, 1) === 0 ? 64 : 6000))
+        : valid.slice(0, at) + printable(random.int(0, 3)) + valid.slice(at + 1)
+      if (candidate === valid) continue
+      const inQuery = random.int(0, 1) === 0
+      const reply = inQuery
+        ? await request(server().url, `/fuzz?progress=json&token=${encodeURIComponent(candidate)}`)
+        : await request(server().url, "/fuzz?progress=json", { headers: { authorization: `Bearer ${candidate}` } })
+      // A header Node refuses as too large is its own 431; anything else is ours.
+      expect([401, 403, 431], `seed ${seed} #${i}`).toContain(reply.status)
+      if (reply.status === 403) expect(reply.text).toBe("[ERROR] This token may not watch on '/fuzz'.\n")
+    }
+    expect((await request(server().url, "/healthz")).status).toBe(200)
+  })
 
   it("401 says how to authenticate; reserved pages and CORS preflight need no token", async () => {
     const refused = await request(server().url, "/x")

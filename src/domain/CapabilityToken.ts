@@ -76,6 +76,8 @@ export const verifyToken = (secret: Uint8Array, token: string): Option.Option<Gr
   const [, payload = "", mac = ""] = parts
   if (!base64url.test(payload) || !base64url.test(mac)) return Option.none()
   const given = Buffer.from(mac, "base64url")
+  // Only the canonical spelling: base64url's last character has spare bits, and one token is one text.
+  if (given.toString("base64url") !== mac) return Option.none()
   const expected = macOf(secret, `${tokenVersion}.${payload}`)
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return Option.none()
   return Option.map(decodePayload(Buffer.from(payload, "base64url").toString("utf8")), (p) => ({

@@ -2,6 +2,7 @@
 // honours X-Forwarded-For only from a --trust-proxy peer; --max-transfer-bytes cuts a transfer visibly, seen with
 // real curl on both sides and a real SSE spectator; both in /metrics by reason. Only loopback is ever a target,
 // so proxies are played by the test's own headers.
+import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { TRUNCATED } from "./support/curl.js"
 import { PrngSource } from "./support/data.js"
@@ -75,6 +76,22 @@ describe("--max-connections-per-ip 2 --trust-proxy 127.0.0.1/32", () => {
     // IPv4-mapped IPv6 is the same address.
     expect(await refusedAs(server(), "::ffff:198.51.100.1")).toEqual([429, limitLine])
     await release(held)
+  })
+
+  it("the transfer's log line names the sender's real client", async () => {
+    const path = pipePath(uniqueName("logged"))
+    const received = request(server().url, path)
+    await waitFor(
+      async () => (await request(server().url, path, { method: "HEAD" })).headers["x-pipe-receivers"] === "1/1",
+      {
+        what: "the receiver waiting"
+      }
+    )
+    await request(server().url, path, { method: "PUT", headers: { "x-forwarded-for": "198.51.100.77" }, body: "x" })
+    expect((await received).text).toBe("x")
+    await waitFor(() => readFileSync(server().logFile, "utf8").includes("\"client\":\"198.51.100.77\""), {
+      what: "the transfer's log line with the client"
+    })
   })
 })
 

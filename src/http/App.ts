@@ -18,6 +18,7 @@ import { nodeExchange } from "./NodeExchange.js"
 import { handleProbe } from "./ProbeHandler.js"
 import { answeredDirectly } from "./RawResponse.js"
 import { handleReceiver } from "./ReceiverHandler.js"
+import { withoutToken } from "./RedactedUrl.js"
 import { rejectionResponse } from "./Rejection.js"
 import { handleReserved } from "./ReservedPages.js"
 import { route, splitTarget } from "./Route.js"
@@ -78,7 +79,11 @@ export const pipeApp = Effect.gen(function*() {
     Effect.catchDefect((defect) =>
       Effect.andThen(
         Effect.logError("request defect").pipe(
-          Effect.annotateLogs({ method: request.method, url: request.url, defect: Cause.pretty(Cause.die(defect)) })
+          Effect.annotateLogs({
+            method: request.method,
+            url: withoutToken(request.url),
+            defect: Cause.pretty(Cause.die(defect))
+          })
         ),
         Effect.suspend(() => {
           const { res } = nodeExchange(request)

@@ -6,6 +6,7 @@ import { isWatchOnly, mintToken, peekToken, secretOf, verifyToken } from "../../
 import { formatAddress, inAnyCidr, parseAddress, parseCidr, parseCidrList } from "../../src/domain/Cidr.js"
 import { clientAddressOf, trustsPeer } from "../../src/domain/ForwardedChain.js"
 import { parseTokensFile, tokenDigest } from "../../src/domain/TokensFile.js"
+import { withoutToken } from "../../src/http/RedactedUrl.js"
 import { Random } from "../support/hardening-random.js"
 
 /** Access control's pure parts (issue 16): the CIDR matcher, the X-Forwarded-For walk, tokens file, signed tokens. */
@@ -223,5 +224,15 @@ describe("signed capability tokens", () => {
       if (candidate !== token) assert.isTrue(Option.isNone(verified), `seed ${seed} #${i}: ${candidate}`)
       peekToken(candidate)
     }
+  })
+})
+
+describe("URLs in logs", () => {
+  it("never carry a token", () => {
+    assert.strictEqual(withoutToken("/a?progress&token=s3cret&n=2"), "/a?progress&token=[redacted]&n=2")
+    assert.strictEqual(withoutToken("/a?%74oken=s3cret"), "/a?%74oken=[redacted]")
+    assert.strictEqual(withoutToken("/a?token"), "/a?token=[redacted]")
+    assert.strictEqual(withoutToken("/a?tokens=x&%zz=1"), "/a?tokens=x&%zz=1")
+    assert.strictEqual(withoutToken("/a"), "/a")
   })
 })

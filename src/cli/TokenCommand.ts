@@ -1,11 +1,11 @@
-import { Config, Console, Duration, Effect, Option } from "effect"
+import { Config, Console, Duration, Effect, Option, Result } from "effect"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
-import { readFileSync } from "node:fs"
 import { nameOfPath, parseRoles } from "../domain/AccessGrant.js"
-import { minSecretBytes, mintToken, secretOf } from "../domain/CapabilityToken.js"
+import { mintToken } from "../domain/CapabilityToken.js"
 import { parseDuration } from "./Duration.js"
 import { setExitCode } from "./PipeTarget.js"
+import { readSecretFile } from "./SecretFile.js"
 
 const options = {
   path: Flag.String("path").pipe(
@@ -50,18 +50,12 @@ export const tokenCommand = Command.make(
   options,
   (args) =>
     Effect.gen(function*() {
-      const read = yield* Effect.try(() => readFileSync(args.tokenSecret)).pipe(Effect.option)
-      if (Option.isNone(read)) {
-        yield* Console.error(`pipe token: --token-secret ${args.tokenSecret}: cannot be read`)
+      const read = yield* readSecretFile(args.tokenSecret)
+      if (Result.isFailure(read)) {
+        yield* Console.error(`pipe token: ${read.failure}`)
         return yield* setExitCode(1)
       }
-      const secret = secretOf(read.value)
-      if (secret.length < minSecretBytes) {
-        yield* Console.error(
-          `pipe token: --token-secret ${args.tokenSecret}: the secret has ${secret.length} bytes; at least ${minSecretBytes} are needed`
-        )
-        return yield* setExitCode(1)
-      }
+      const secret = read.success
       const path = nameOfPath(args.path.trim())
       if (path === "" && !args.prefix) {
         yield* Console.error("pipe token: --path names no pipe (give --prefix to grant every pipe)")

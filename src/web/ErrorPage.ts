@@ -20,6 +20,11 @@ const headings: Readonly<Record<number, string>> = {
   503: "The server is busy"
 }
 
+/** Where one status has causes a person would call by different names. */
+const reasonHeadings: Readonly<Record<string, string>> = {
+  TooManyConnections: "Too many connections"
+}
+
 /** A hint of what to do next, by the refusal's reason (src/domain/PipeError.ts), where there is a useful one. */
 const hints: Readonly<Record<string, string>> = {
   InvalidPath:
@@ -69,7 +74,7 @@ padding:3px 12px;margin:0 0 12px;font-variant-numeric:tabular-nums}
 
 /** The HTML face of a refusal (same status, same message as the plain `[ERROR]` line), with a way home. */
 export const renderErrorPage = ({ message, method, nonce, path, reason, status }: ErrorPageInput): Page => {
-  const heading = headings[status] ?? "This request was refused"
+  const heading = reasonHeadings[reason] ?? headings[status] ?? "This request was refused"
   const hint = hints[reason]
   const shown = path.length > maxShownPath ? `${path.slice(0, maxShownPath)}…` : path
   return htmlPage({

@@ -37,7 +37,7 @@ import { mkdtempSync } from "node:fs"
 import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { accessMarkdown, accessRounds, printAccess, startTokenServer } from "./lib/access.mjs"
+import { accessMarkdown, accessRounds, printAccess, startAccessServers } from "./lib/access.mjs"
 import { comparisonMarkdown, comparisonText, LEGEND } from "./lib/compare.mjs"
 import { receive, sendZeros, transfer } from "./lib/curl.mjs"
 import { idle, printIdle, startFresh } from "./lib/idle.mjs"
@@ -62,7 +62,7 @@ const SECTIONS = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "s
 /** Sections that compare all of BENCH_SERVERS; the others run on pipe only. */
 const COMPARATIVE = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow"]
 /** Sections that need server processes nobody has sent traffic to; they get fresh ones, the others share one set. */
-const FRESH = ["idle", "waiting"]
+const FRESH = ["idle", "waiting", "access"]
 
 function readConfig(env = process.env) {
   const list = (v, dflt) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean)
@@ -568,12 +568,19 @@ async function main() {
     }
 
     if (has("access")) {
-      const { server: withTokens, token } = await startTokenServer(ctx("pipe"), logDir)
-      console.log(`\n  started ${withTokens.label} with --tokens-file (pid ${withTokens.pid}) at ${withTokens.baseUrl}`)
+      const { plain, withTokens, token } = await startAccessServers(
+        ctx("pipe"),
+        logDir,
+        Math.min(cfg.accessBytes, 256 * 2 ** 20)
+      )
+      console.log(
+        `\n  started ${plain.label} twice, fresh and warmed up: without (pid ${plain.pid}) and with ` +
+          `--tokens-file (pid ${withTokens.pid})`
+      )
       try {
-        out.access = await accessRounds(pipe, withTokens, token, cfg)
+        out.access = await accessRounds(plain, withTokens, token, cfg)
       } finally {
-        await withTokens.stop()
+        await Promise.all([plain.stop(), withTokens.stop()])
       }
       printAccess(out.access)
       console.log(`\nMarkdown (access control):\n${accessMarkdown(out.access)}`)

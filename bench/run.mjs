@@ -10,10 +10,12 @@
 //   slow:       server RSS while a `curl --limit-rate 5M` receiver holds back a 2 GiB sender
 //   spectators: (pipe only) the 2 GiB relay with 0 vs 50 SSE spectators on the same path, alternating per round
 //   cadence:    (pipe only) gaps between a spectator's `progress` events during a rate-limited ~10 s transfer
+//   access:     (pipe only) the 2 GiB relay with vs without a --tokens-file (Bearer on every curl), one run each
 // then one comparison table (a metric per row: ours / piping-server / raw, ours÷piping, ours÷raw) and a Markdown
 // summary for the README. Times and rates are reported, never judged: nothing here passes or fails on them.
 // Usage: npm run bench   (or: node bench/run.mjs after `npm run build`)
-// Env: BENCH_SECTIONS (idle,waiting,ttfb,small,throughput,fanout,slow,spectators,cadence: any subset; default all)
+// Env: BENCH_SECTIONS (idle,waiting,ttfb,small,throughput,fanout,slow,spectators,cadence,access: any subset;
+//      default all)
 //      BENCH_SERVERS (raw,piping,pipe), BENCH_PIPE_DIR (the directory whose dist/main.js is "ours"; default the repo)
 //      BENCH_IDLE_SECONDS (30), BENCH_IDLE_INSTANCES (3),
 //      BENCH_WAITING (200), BENCH_WAITING_ROUNDS (3),
@@ -24,6 +26,7 @@
 //      BENCH_SLOW_SECONDS (5), BENCH_SLOW_RATE (5M), BENCH_SLOW_SERVERS (same as BENCH_SERVERS),
 //      BENCH_SPECTATOR_ROUNDS (5), BENCH_SPECTATOR_BYTES (2G), BENCH_SPECTATORS (50),
 //      BENCH_CADENCE_BYTES (1G), BENCH_CADENCE_RATE (100M, curl --limit-rate syntax), BENCH_CADENCE_EXPECT_MS (250)
+//      BENCH_ACCESS_ROUNDS (1), BENCH_ACCESS_BYTES (same as BENCH_BYTES)
 // Smoke run: BENCH_IDLE_SECONDS=3 BENCH_IDLE_INSTANCES=1 BENCH_WAITING=20 BENCH_WAITING_ROUNDS=1 BENCH_TTFB_ROUNDS=5 \
 //            BENCH_SMALL_SECONDS=2 BENCH_SMALL_ROUNDS=1 \
 //            BENCH_ROUNDS=1 BENCH_BYTES=64M BENCH_FANOUT_ROUNDS=1 BENCH_FANOUT_BYTES=32M BENCH_SLOW_SECONDS=2 \
@@ -34,6 +37,7 @@ import { mkdtempSync } from "node:fs"
 import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { accessMarkdown, accessRounds, printAccess, startAccessServers } from "./lib/access.mjs"
 import { comparisonMarkdown, comparisonText, LEGEND } from "./lib/compare.mjs"
 import { receive, sendZeros, transfer } from "./lib/curl.mjs"
 import { idle, printIdle, startFresh } from "./lib/idle.mjs"
@@ -54,11 +58,11 @@ import { printWaiting, waiting } from "./lib/waiting.mjs"
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..")
 
-const SECTIONS = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow", "spectators", "cadence"]
+const SECTIONS = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow", "spectators", "cadence", "access"]
 /** Sections that compare all of BENCH_SERVERS; the others run on pipe only. */
 const COMPARATIVE = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow"]
 /** Sections that need server processes nobody has sent traffic to; they get fresh ones, the others share one set. */
-const FRESH = ["idle", "waiting"]
+const FRESH = ["idle", "waiting", "access"]
 
 function readConfig(env = process.env) {
   const list = (v, dflt) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean)
@@ -115,7 +119,9 @@ function readConfig(env = process.env) {
     spectators,
     cadenceBytes: parseBytes(env.BENCH_CADENCE_BYTES ?? "1G"),
     cadenceRate: env.BENCH_CADENCE_RATE ?? "100M",
-    cadenceExpectMs: Number(env.BENCH_CADENCE_EXPECT_MS ?? 250)
+    cadenceExpectMs: Number(env.BENCH_CADENCE_EXPECT_MS ?? 250),
+    accessRounds: count("BENCH_ACCESS_ROUNDS", 1),
+    accessBytes: parseBytes(env.BENCH_ACCESS_BYTES ?? env.BENCH_BYTES ?? "2G")
   }
 }
 
@@ -559,6 +565,25 @@ async function main() {
     if (has("cadence")) {
       out.cad = await cadence(pipe, cfg)
       printCadence(out.cad)
+    }
+
+    if (has("access")) {
+      const { plain, withTokens, token } = await startAccessServers(
+        ctx("pipe"),
+        logDir,
+        Math.min(cfg.accessBytes, 256 * 2 ** 20)
+      )
+      console.log(
+        `\n  started ${plain.label} twice, fresh and warmed up: without (pid ${plain.pid}) and with ` +
+          `--tokens-file (pid ${withTokens.pid})`
+      )
+      try {
+        out.access = await accessRounds(plain, withTokens, token, cfg)
+      } finally {
+        await Promise.all([plain.stop(), withTokens.stop()])
+      }
+      printAccess(out.access)
+      console.log(`\nMarkdown (access control):\n${accessMarkdown(out.access)}`)
     }
 
     // RSS at start: the shared servers' if they ran, else the first fresh instances'.

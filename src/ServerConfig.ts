@@ -1,4 +1,5 @@
 import { Context, Duration, Option } from "effect"
+import type { Cidr } from "./domain/Cidr.js"
 
 /** Everything `pipe server` can be told (protocol §8); each has a flag and a `PIPE_*` variable. */
 export interface ServerSettings {
@@ -21,6 +22,19 @@ export interface ServerSettings {
   readonly historyMax: number
   /** Where the history's SQLite file lives; none keeps it in memory. */
   readonly dataDir: Option.Option<string>
+  // Access control and abuse limits (protocol §11-§12, issue 16)
+  /** Peers whose `X-Forwarded-*` headers are believed; none by default. */
+  readonly trustProxy: ReadonlyArray<Cidr>
+  /** `<token> <roles> [<path-prefix>]` lines; with it (or a secret) pipes need a token. */
+  readonly tokensFile: Option.Option<string>
+  /** The file holding the HMAC key of signed capability tokens. */
+  readonly tokenSecret: Option.Option<string>
+  /** Spectators need no token even when senders and receivers do. */
+  readonly publicWatch: boolean
+  /** Pipe requests open at once from one client address; then 429. */
+  readonly maxConnectionsPerIp: Option.Option<number>
+  /** Bytes one transfer may carry; then it is cut. */
+  readonly maxTransferBytes: Option.Option<number>
 }
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("pipe/ServerConfig") {}
@@ -40,7 +54,14 @@ export const defaultSettings: ServerSettings = {
   stallTimeout: Duration.minutes(10),
   historyTtl: Duration.hours(24),
   historyMax: 100_000,
-  dataDir: Option.none()
+  dataDir: Option.none(),
+  // Access control and abuse limits (protocol §11-§12, issue 16)
+  trustProxy: [],
+  tokensFile: Option.none(),
+  tokenSecret: Option.none(),
+  publicWatch: false,
+  maxConnectionsPerIp: Option.none(),
+  maxTransferBytes: Option.none()
 }
 
 export type LogFormat = "json" | "pretty"

@@ -13,6 +13,7 @@ import { receiveCommand } from "./cli/ReceiveCommand.js"
 import { sendCommand } from "./cli/SendCommand.js"
 import { serverCommand } from "./cli/ServerCommand.js"
 import { chosenExitStatus, recordTerminationSignals } from "./cli/Termination.js"
+import { tokenCommand } from "./cli/TokenCommand.js"
 import { watchCommand } from "./cli/WatchCommand.js"
 import { version } from "./Version.js"
 
@@ -25,7 +26,7 @@ const pipe = Command.make("pipe").pipe(
       "spectators watch. Nothing is stored. 'pipe COMMAND --help' tells more.\n" +
       "Exit status: 0 ok, 1 transfer failed, 2 usage error, 130/143 interrupted."
   ),
-  Command.withSubcommands([serverCommand, sendCommand, receiveCommand, watchCommand]),
+  Command.withSubcommands([serverCommand, sendCommand, receiveCommand, watchCommand, tokenCommand]),
   Command.withExamples([
     { command: "pipe server --port 8080", description: "on the server" },
     { command: "pipe send http://host:8080/api/v1/pipe/backup backup.tar", description: "and anywhere else" }

@@ -5,7 +5,8 @@ import { holdReceiver, holdSender, holdStreaming } from "./support/parties.js"
 import { healthz, pipePath, uniqueName, waitForNoPipes, waitForReceivers } from "./support/pipe.js"
 import { useServer } from "./support/server.js"
 
-const server = useServer(["--retention", "0s"])
+// Trusting the loopback peer: the /help test plays a proxy (X-Forwarded-Proto is believed only from one, §11).
+const server = useServer(["--retention", "0s", "--trust-proxy", "127.0.0.1/32"])
 const url = (): string => server().url
 
 /** One small transfer: a receiver (with `query`) waits, then a sender with `headers` sends `body`. */

@@ -13,7 +13,8 @@ import { request } from "./support/http.js"
 import { pipePath, uniqueName, waitForProbe, waitForReceivers } from "./support/pipe.js"
 import { useServer } from "./support/server.js"
 
-const server = useServer()
+// Trusting the loopback peer: a test plays a proxy (X-Forwarded-Proto is believed only from one, §11).
+const server = useServer(["--trust-proxy", "127.0.0.1/32"])
 const url = (): string => server().url
 
 let browser: Browser | undefined

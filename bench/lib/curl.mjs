@@ -60,14 +60,14 @@ function problemsOf(role, r, expectBytes) {
 
 /**
  * One sender and `n` receivers on a fresh pipe name. Receivers are started first, the sender right after.
- * The clock runs from before the first spawn until every curl has exited.
+ * The clock runs from before the first spawn until every curl has exited. `extraArgs` go to every curl (a token).
  * Resolves with { ms, delivered, problems }.
  */
-export async function transfer(server, name, bytes, { n = 1, maxTimeS }) {
+export async function transfer(server, name, bytes, { n = 1, maxTimeS, extraArgs = [] }) {
   const url = server.url(name, n)
   const t0 = performance.now()
-  const receivers = Array.from({ length: n }, () => receive(url, { maxTimeS }))
-  const sender = sendZeros(url, bytes, { maxTimeS })
+  const receivers = Array.from({ length: n }, () => receive(url, { maxTimeS, extraArgs }))
+  const sender = sendZeros(url, bytes, { maxTimeS, extraArgs })
   const [s, ...rs] = await Promise.all([sender.done, ...receivers.map((r) => r.done)])
   const ms = performance.now() - t0
   const problems = [

@@ -13,6 +13,8 @@ interface PartyBase {
   readonly notify: (line: string) => void
   /** The party's client is already gone: such a party is never paired. */
   readonly gone: () => boolean
+  /** The client's address (protocol §11: through trusted proxies only), for the transfer's log line. */
+  readonly client?: string
 }
 
 export interface SenderParty extends PartyBase {

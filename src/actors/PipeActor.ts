@@ -140,6 +140,8 @@ type Mail =
 
 interface Running {
   readonly transferId: TransferId
+  /** The sender's client address, for the log line. */
+  readonly client: string | undefined
   readonly meter: ByteMeter
   readonly ticker: Fiber.Fiber<unknown>
   /** The transfer; its outcome also reaches the mailbox as `TransferEnded`. */
@@ -283,7 +285,7 @@ export const makePipeActor = (
           ),
           Effect.forkIn(scope)
         )
-        running = { transferId, meter, ticker, relay, abort, release }
+        running = { transferId, client: senderOf(sender).client, meter, ticker, relay, abort, release }
         yield* Metric.update(PipeMetrics.counters.transfersStarted, 1)
         yield* shift(PipeMetrics.gauges.transfersActive, 1)
       })
@@ -305,6 +307,7 @@ export const makePipeActor = (
             bytes: done.bytes,
             durationSec: done.durationSec,
             receivers,
+            ...(ended?.client === undefined ? {} : { client: ended.client }),
             ...(done.error === null ? {} : { error: done.error })
           })
         )

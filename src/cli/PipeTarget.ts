@@ -17,6 +17,25 @@ export const server = Flag.String("server").pipe(
   Flag.withDescription("Server of a NAME target: http://host:8080 (or PIPE_URL)")
 )
 
+/** `--token`, else env PIPE_TOKEN: sent as `Authorization: Bearer` (protocol §12), never printed. */
+export const token = Flag.String("token").pipe(
+  Flag.withFallbackConfig(Config.String("PIPE_TOKEN")),
+  Flag.optional,
+  Flag.withMetavar("TOKEN"),
+  Flag.withDescription("Token of a server with access control (or PIPE_TOKEN)")
+)
+
+/**
+ * A link's `?token=` (a dashboard or receive link someone was handed), for when no `--token` is given: the
+ * token then goes as a header, the target as a plain pipe URL.
+ */
+export const tokenOfTarget = (targetText: string): { readonly target: string; readonly token: string | undefined } => {
+  const question = targetText.indexOf("?")
+  if (question === -1) return { target: targetText, token: undefined }
+  const found = new URLSearchParams(targetText.slice(question + 1)).get("token")
+  return { target: targetText.slice(0, question), token: found === null || found === "" ? undefined : found }
+}
+
 /**
  * `-n` / `--receivers`: receivers of the transfer (the `?n` of protocol §2). A one-letter flag is spelled with
  * one dash, so `--n` is `--receivers`.
@@ -64,8 +83,9 @@ const describe = (error: Describable) =>
  */
 export const runAgainst = <E extends Describable, R>(
   command: string,
-  targetText: string,
+  typedTarget: string,
   serverUrl: Option.Option<string>,
+  givenToken: Option.Option<string>,
   run: (client: PipeClientService, path: string) => Effect.Effect<void, E | CliFailure, R>
 ): Effect.Effect<void, never, R> =>
   Effect.gen(function*() {
@@ -76,6 +96,8 @@ export const runAgainst = <E extends Describable, R>(
         import("../client/NodePipeClient.js")
       ])
     )
+    const { target: targetText, token: linkToken } = tokenOfTarget(typedTarget)
+    const token = Option.getOrUndefined(givenToken) ?? linkToken
     const location = resolvePipeUrl(targetText, Option.getOrUndefined(serverUrl))
     if (Result.isFailure(location)) {
       yield* Console.error(`pipe ${command}: ${location.failure}`)
@@ -83,7 +105,7 @@ export const runAgainst = <E extends Describable, R>(
     }
     const { baseUrl, path } = location.success
     yield* Effect.flatMap(PipeClient, (client) => run(client, path)).pipe(
-      Effect.provide(NodePipeClient.layer({ baseUrl })),
+      Effect.provide(NodePipeClient.layer(token === undefined ? { baseUrl } : { baseUrl, token })),
       Effect.catch((error) => Effect.andThen(Console.error(`pipe ${command}: ${describe(error)}`), setExitCode(1)))
     )
   }).pipe(Effect.onInterrupt(() => interruptionFails))

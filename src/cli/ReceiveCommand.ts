@@ -2,11 +2,12 @@ import { Console, Effect, FileSystem, Option, Stdio, Stream } from "effect"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import { formatBytes, formatDuration, formatRate } from "../domain/Format.js"
-import { CliFailure, optionalField, receivers, runAgainst, server, target } from "./PipeTarget.js"
+import { CliFailure, optionalField, receivers, runAgainst, server, target, token } from "./PipeTarget.js"
 import { averageMbps, formatAmount, incompleteAmount, makeStatusLine } from "./StatusLine.js"
 
 const options = {
   server,
+  token,
   n: receivers,
   target,
   file: Argument.File("file").pipe(
@@ -49,7 +50,7 @@ export const receiveCommand = Command.make(
   "receive",
   options,
   (args) =>
-    runAgainst("receive", args.target, args.server, (client, path) =>
+    runAgainst("receive", args.target, args.server, args.token, (client, path) =>
       Effect.gen(function*() {
         const fs = yield* FileSystem.FileSystem
         const stdio = yield* Stdio.Stdio

@@ -1,29 +1,15 @@
-import { Config, Console, Duration, Effect, Option } from "effect"
+import { Config, Console, Effect, Option } from "effect"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import type { Cidr } from "../domain/Cidr.js"
+import { parseCidrList } from "../domain/Cidr.js"
 import type { LogFormat } from "../ServerConfig.js"
 import { defaultSettings } from "../ServerConfig.js"
+import { parseDuration } from "./Duration.js"
 import { listenFailure } from "./ListenFailure.js"
 import { setExitCode } from "./PipeTarget.js"
 
 const envName = (flag: string) => `PIPE_${flag.toUpperCase().replace(/-/g, "_")}`
-
-/** `250ms`, `30s`, `30m`, `1h` (protocol §8). */
-const parseDuration = (text: string): Option.Option<Duration.Duration> => {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim())
-  if (match === null) return Option.none()
-  const value = Number(match[1])
-  switch (match[2]) {
-    case "ms":
-      return Option.some(Duration.millis(value))
-    case "s":
-      return Option.some(Duration.seconds(value))
-    case "m":
-      return Option.some(Duration.minutes(value))
-    default:
-      return Option.some(Duration.hours(value))
-  }
-}
 
 // The help says once that every flag is also `PIPE_<FLAG>` (see the command's description): one line per flag.
 const text = (flag: string, fallback: string, description: string, metavar = "TEXT") =>
@@ -47,6 +33,23 @@ const notADuration = () => "Expected a duration like 250ms, 30s, 30m, 1h"
 
 const duration = (flag: string, fallback: string, description: string) =>
   text(flag, fallback, description, "TIME").pipe(Flag.filterMap(parseDuration, notADuration))
+
+const optionalText = (flag: string, metavar: string, description: string) =>
+  Flag.String(flag).pipe(
+    Flag.withFallbackConfig(Config.String(envName(flag))),
+    Flag.optional,
+    Flag.withMetavar(metavar),
+    Flag.withDescription(`${description} (default none)`)
+  )
+
+const optionalCount = (flag: string, description: string) =>
+  Flag.Int(flag).pipe(
+    Flag.withFallbackConfig(Config.Int(envName(flag))),
+    Flag.filter((n) => n >= 1, () => "Expected a whole number of at least 1"),
+    Flag.optional,
+    Flag.withMetavar("N"),
+    Flag.withDescription(`${description} (default none)`)
+  )
 
 const serverOptions = {
   host: text("host", defaultSettings.host, "Address to listen on", "ADDR"),
@@ -78,6 +81,26 @@ const serverOptions = {
     Flag.withMetavar("DIR"),
     Flag.withDescription("Keep last results in DIR (default memory)")
   ),
+  // Access control and abuse limits (protocol §11-§12, issue 16)
+  trustProxy: text("trust-proxy", "none", "Proxies whose X-Forwarded-* count", "CIDR,..").pipe(
+    Flag.filterMap(
+      (raw): Option.Option<ReadonlyArray<Cidr>> => {
+        if (raw.trim() === "none") return Option.some([])
+        const parsed = parseCidrList(raw)
+        return parsed._tag === "Ok" ? Option.some(parsed.list) : Option.none()
+      },
+      () => "Expected none, or addresses/CIDRs like 10.0.0.0/8,::1"
+    )
+  ),
+  tokensFile: optionalText("tokens-file", "FILE", "Tokens with roles (pipes need one)"),
+  tokenSecret: optionalText("token-secret", "FILE", "Key of signed tokens (pipe token)"),
+  publicWatch: Flag.Boolean("public-watch").pipe(
+    Flag.withFallbackConfig(Config.Boolean(envName("public-watch"))),
+    Flag.withDefault(false),
+    Flag.withDescription("Spectators need no token (default off)")
+  ),
+  maxConnectionsPerIp: optionalCount("max-connections-per-ip", "Pipe requests per client; then 429"),
+  maxTransferBytes: optionalCount("max-transfer-bytes", "Bytes per transfer; then it is cut"),
   logFormat: Flag.Literals("log-format", ["json", "pretty"]).pipe(
     Flag.withFallbackConfig(Config.Literals(["json", "pretty"], envName("log-format"))),
     Flag.withDefault<LogFormat>("json"),
@@ -98,7 +121,7 @@ export const serverCommand = Command.make(
       const { serve } = yield* Effect.promise(() => import("../http/Server.js"))
       yield* serve(settings, logFormat).pipe(
         // A start-up the server cannot make (an unusable --data-dir): one line, exit 1, as for a taken port.
-        Effect.catchTag("HistoryUnavailable", (error) =>
+        Effect.catchTag(["HistoryUnavailable", "AccessSetupFailed"], (error) =>
           Effect.andThen(Console.error(`pipe: ${error.message}`), setExitCode(1))),
         Effect.catchDefect((defect) => {
           const message = listenFailure(defect, settings.host, settings.port)

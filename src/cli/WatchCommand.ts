@@ -4,11 +4,12 @@ import * as Flag from "effect/cli/Flag"
 import { formatBytes, formatDuration, formatRate } from "../domain/Format.js"
 import type { DoneEvent, PipeEvent } from "../schema/PipeEvent.js"
 import { PipeEvent as PipeEventSchema } from "../schema/PipeEvent.js"
-import { runAgainst, server, setExitCode, target } from "./PipeTarget.js"
+import { runAgainst, server, setExitCode, target, token } from "./PipeTarget.js"
 import { formatAmount, makeStatusLine } from "./StatusLine.js"
 
 const options = {
   server,
+  token,
   untilDone: Flag.Boolean("until-done").pipe(
     Flag.withDefault(false),
     Flag.withDescription("Exit when the transfer running now, or else the next one, ends")
@@ -85,7 +86,7 @@ export const watchCommand = Command.make(
   "watch",
   options,
   (args) =>
-    runAgainst("watch", args.target, args.server, (client, path) =>
+    runAgainst("watch", args.target, args.server, args.token, (client, path) =>
       Effect.gen(function*() {
         const json = args.json || process.stdout.isTTY !== true
         const line = makeStatusLine(process.stdout, 0)

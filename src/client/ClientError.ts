@@ -16,6 +16,8 @@ export {
   PipeBusy,
   type PipeError,
   ServerFull,
+  TokenRefused,
+  TokenRequired,
   TooManySpectators,
   WaitTimedOut
 } from "../domain/PipeError.js"

@@ -82,6 +82,11 @@ export type QueryError = PipeError | ConnectionFailed | UnexpectedResponse
 export interface PipeClientOptions {
   /** The server, e.g. `http://127.0.0.1:8080` (a reverse proxy's prefix is kept: `https://host/pipe`). */
   readonly baseUrl: string
+  /**
+   * A token of the server's `--tokens-file`, or a signed one (`pipe token`), sent as `Authorization: Bearer`
+   * on every request (protocol §12). Never put in a URL by the client.
+   */
+  readonly token?: string
 }
 
 /**
@@ -139,6 +144,13 @@ const attachment = (filename: string): string => {
 /** No trace headers: the pipe server ignores them, and a sender's headers are relayed to its receivers. */
 const withoutTracePropagation = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
   HttpClient.transform(client, (effect) => Effect.provideService(effect, HttpClient.TracerPropagationEnabled, false))
+
+/** Every request carries the token, when there is one. */
+const withToken = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>,
+  token: string | undefined
+): HttpClient.HttpClient.With<E, R> =>
+  token === undefined || token === "" ? client : HttpClient.mapRequest(client, HttpClientRequest.bearerToken(token))
 
 /**
  * A pipe's name is one path parameter of the API that may span segments (`a/b`), and HttpApiClient
@@ -216,12 +228,12 @@ export const make = (
   Effect.gen(function*() {
     const baseUrl = trimBaseUrl(options.baseUrl)
     const fs = yield* FileSystem.FileSystem
-    const http = withoutTracePropagation(yield* HttpClient.HttpClient)
+    const http = withToken(withoutTracePropagation(yield* HttpClient.HttpClient), options.token)
     // Each request lives exactly as long as the scope of whoever reads its response: closing it aborts.
     const scopedHttp = HttpClient.withScope(http)
     const api = yield* HttpApiClient.make(PipeApi, {
       baseUrl,
-      transformClient: (client) => nameSegmentsKept(withoutTracePropagation(client))
+      transformClient: (client) => nameSegmentsKept(withToken(withoutTracePropagation(client), options.token))
     })
 
     const urlOf = (path: string) =>

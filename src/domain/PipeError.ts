@@ -23,11 +23,13 @@ const reasonsOf = {
     "InvalidMultipart",
     "ServiceWorkerRejected"
   ],
+  401: ["TokenRequired"],
+  403: ["TokenRefused"],
   404: ["NotFound"],
   405: ["MethodNotAllowed"],
   408: ["WaitTimedOut"],
   409: ["SenderConflict", "ReceiversFull", "AlreadyEstablished"],
-  429: ["TooManySpectators", "TooManySpectatorsOnServer"],
+  429: ["TooManySpectators", "TooManySpectatorsOnServer", "TooManyConnections"],
   500: ["InternalError"],
   503: ["TooManyPipes", "ShuttingDown"]
 } as const
@@ -46,6 +48,16 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
   httpApiStatus: 400
 }) {}
 
+/** 401: access control is on (protocol §12) and the request carries no token. */
+export class TokenRequired extends Schema.TaggedError<TokenRequired>()("TokenRequired", fieldsOf(401), {
+  httpApiStatus: 401
+}) {}
+
+/** 403: the request's token does not grant its role on its path (unknown, expired, tampered, elsewhere). */
+export class TokenRefused extends Schema.TaggedError<TokenRefused>()("TokenRefused", fieldsOf(403), {
+  httpApiStatus: 403
+}) {}
+
 /** 404: an unknown route under `/api/`, or a reserved page that is not there. */
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", fieldsOf(404), { httpApiStatus: 404 }) {}
 
@@ -62,7 +74,10 @@ export class WaitTimedOut extends Schema.TaggedError<WaitTimedOut>()("WaitTimedO
 /** 409: another sender is waiting, the receivers are complete, or the path's transfer is already running. */
 export class PipeBusy extends Schema.TaggedError<PipeBusy>()("PipeBusy", fieldsOf(409), { httpApiStatus: 409 }) {}
 
-/** 429: the path or the server has its maximum of spectators. */
+/**
+ * 429: the path or the server has its maximum of spectators, or the client its maximum of connections
+ * (`--max-connections-per-ip`; the class is named after the first cause it had).
+ */
 export class TooManySpectators extends Schema.TaggedError<TooManySpectators>()("TooManySpectators", fieldsOf(429), {
   httpApiStatus: 429
 }) {}
@@ -79,6 +94,8 @@ export class ServerFull extends Schema.TaggedError<ServerFull>()("ServerFull", f
 
 export type PipeError =
   | InvalidRequest
+  | TokenRequired
+  | TokenRefused
   | NotFound
   | MethodNotAllowed
   | WaitTimedOut
@@ -107,6 +124,9 @@ const patterns: Readonly<Record<Reason, RegExp>> = {
   AlreadyEstablished: /^Connection on .* has been established already\.$/,
   TooManySpectators: /^Too many spectators on '/,
   TooManySpectatorsOnServer: /^Too many spectators on this server /,
+  TooManyConnections: /^Too many connections from your address /,
+  TokenRequired: /^A token is required for /,
+  TokenRefused: /^This token may not /,
   InternalError: /^Internal server error\.$/,
   TooManyPipes: /^The server holds its limit /,
   ShuttingDown: /^The server is shutting down\.$/
@@ -114,6 +134,8 @@ const patterns: Readonly<Record<Reason, RegExp>> = {
 
 const classes = {
   400: InvalidRequest,
+  401: TokenRequired,
+  403: TokenRefused,
   404: NotFound,
   405: MethodNotAllowed,
   408: WaitTimedOut,
@@ -127,6 +149,10 @@ export const statusOf = (error: PipeError): Status => {
   switch (error._tag) {
     case "InvalidRequest":
       return 400
+    case "TokenRequired":
+      return 401
+    case "TokenRefused":
+      return 403
     case "NotFound":
       return 404
     case "MethodNotAllowed":
@@ -152,6 +178,8 @@ export const headersOf = (error: PipeError): Readonly<Record<string, string>> =>
   switch (error._tag) {
     case "MethodNotAllowed":
       return { allow: allowedMethods }
+    case "TokenRequired":
+      return { "www-authenticate": "Bearer" }
     case "TooManySpectators":
     case "ServerFull":
       return { "retry-after": "5" }
@@ -233,3 +261,12 @@ export const internalError = () => new InternalError({ reason: "InternalError", 
 export const tooManyPipes = (limit: number) =>
   new ServerFull({ reason: "TooManyPipes", message: `The server holds its limit of ${limit} pipes; try again later.` })
 export const shuttingDown = () => new ServerFull({ reason: "ShuttingDown", message: "The server is shutting down." })
+export const tokenRequired = (role: string, path: string) =>
+  new TokenRequired({ reason: "TokenRequired", message: `A token is required for ${role} on '${path}'.` })
+export const tokenRefused = (role: string, path: string) =>
+  new TokenRefused({ reason: "TokenRefused", message: `This token may not ${role} on '${path}'.` })
+export const tooManyConnections = (limit: number) =>
+  new TooManySpectators({
+    reason: "TooManyConnections",
+    message: `Too many connections from your address (limit ${limit}).`
+  })

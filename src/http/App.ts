@@ -11,11 +11,14 @@ import {
   reservedPath,
   serviceWorkerRejected
 } from "../domain/PipeError.js"
+import { AccessControl } from "./AccessControl.js"
+import { ConnectionLimit } from "./ConnectionLimit.js"
 import { handlePreflight } from "./Cors.js"
 import { nodeExchange } from "./NodeExchange.js"
 import { handleProbe } from "./ProbeHandler.js"
 import { answeredDirectly } from "./RawResponse.js"
 import { handleReceiver } from "./ReceiverHandler.js"
+import { withoutToken } from "./RedactedUrl.js"
 import { rejectionResponse } from "./Rejection.js"
 import { handleReserved } from "./ReservedPages.js"
 import { route, splitTarget } from "./Route.js"
@@ -49,6 +52,10 @@ const dispatch = Effect.gen(function*() {
         : yield* handleReserved(target.path, query)
     case "Pipe": {
       const { name, path } = target
+      // Access control (protocol §12): here, once, before any handler; an open server's answer is `Effect.void`.
+      const role = method === "PUT" || method === "POST" ? "send" : query.has("progress") ? "watch" : "receive"
+      yield* (yield* AccessControl).authorize(request, query, role, path, name)
+      yield* (yield* ConnectionLimit).admit(request)
       if (method === "HEAD") return yield* handleProbe(name)
       const { req, res } = nodeExchange(request)
       yield* awaitSocketTurn(req, res)
@@ -72,7 +79,11 @@ export const pipeApp = Effect.gen(function*() {
     Effect.catchDefect((defect) =>
       Effect.andThen(
         Effect.logError("request defect").pipe(
-          Effect.annotateLogs({ method: request.method, url: request.url, defect: Cause.pretty(Cause.die(defect)) })
+          Effect.annotateLogs({
+            method: request.method,
+            url: withoutToken(request.url),
+            defect: Cause.pretty(Cause.die(defect))
+          })
         ),
         Effect.suspend(() => {
           const { res } = nodeExchange(request)

@@ -1,8 +1,13 @@
 import type * as Headers from "effect/http/Headers"
+import type { Origin } from "./ClientAddress.js"
 
-/** The base URL a client used to reach us, as far as the request tells (proxies set `X-Forwarded-Proto`). */
-export const publicBaseUrl = (headers: Headers.Headers): string => {
-  const proto = (headers["x-forwarded-proto"] ?? "http").split(",")[0]?.trim() === "https" ? "https" : "http"
-  const host = (headers["host"] ?? "localhost").replace(/[^A-Za-z0-9.:[\]-]/g, "")
+/**
+ * The base URL a client used to reach us, as far as the request tells: its `Host`, and behind a trusted proxy
+ * (`--trust-proxy`, protocol §11) that proxy's `X-Forwarded-Proto` and `X-Forwarded-Host`. From anyone else
+ * those two are ignored.
+ */
+export const publicBaseUrl = (headers: Headers.Headers, origin: Origin): string => {
+  const proto = origin.proto ?? "http"
+  const host = (origin.host ?? headers["host"] ?? "localhost").replace(/[^A-Za-z0-9.:[\]-]/g, "")
   return `${proto}://${host}`
 }

@@ -6,6 +6,7 @@ import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { Health } from "../schema/Health.js"
 import { version } from "../Version.js"
 import { helpText, homePage, noscriptPage } from "../web/index.js"
+import { ClientAddress } from "./ClientAddress.js"
 import { metricsText } from "./MetricsText.js"
 import { pageResponse } from "./PageResponse.js"
 import { publicBaseUrl } from "./PublicUrl.js"
@@ -37,13 +38,15 @@ const hostDependent = {
 export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
+    const clientAddress = yield* ClientAddress
+    const baseUrl = () => publicBaseUrl(request.headers, clientAddress.of(request))
     switch (path) {
       case "/":
-        return HttpServerResponse.setHeaders(pageResponse(homePage(publicBaseUrl(request.headers))), hostDependent)
+        return HttpServerResponse.setHeaders(pageResponse(homePage(baseUrl())), hostDependent)
       case "/noscript":
         return pageResponse(noscriptPage(query))
       case "/help":
-        return HttpServerResponse.text(helpText(publicBaseUrl(request.headers), version), {
+        return HttpServerResponse.text(helpText(baseUrl(), version), {
           contentType: "text/plain",
           headers: hostDependent
         })

@@ -8,6 +8,7 @@ import { ServerConfig } from "../ServerConfig.js"
 import { endSender, makeSenderParty, tellSender } from "../transfer/NodeParty.js"
 import { contentLengthOf, hasBoundary, isMultipart } from "../transfer/SenderBody.js"
 import { senderReportPage } from "../web/index.js"
+import { ClientAddress } from "./ClientAddress.js"
 import { nodeExchange } from "./NodeExchange.js"
 import { announcedTotal, receiverCount, wantsHtml } from "./Query.js"
 import { answeredDirectly } from "./RawResponse.js"
@@ -20,7 +21,9 @@ const probeEveryMs = 1_000
  */
 export const handleSender = (path: string, name: PipeName, query: URLSearchParams) =>
   Effect.gen(function*() {
-    const { req, res } = nodeExchange(yield* HttpServerRequest.HttpServerRequest)
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const { req, res } = nodeExchange(request)
+    const client = (yield* ClientAddress).of(request).ip
     if (req.headers["content-range"] !== undefined) return yield* contentRangeUnsupported()
     const { maxReceivers } = yield* ServerConfig
     const n = yield* receiverCount(query, maxReceivers)
@@ -43,7 +46,7 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
         if (held === undefined) res.write(report.head)
       }
       const sender = { req, res, held, report }
-      const ticket = yield* actor.joinSender({ party: makeSenderParty(sender), n, path, total })
+      const ticket = yield* actor.joinSender({ party: makeSenderParty(sender, client), n, path, total })
       // A held (HTTP/1.0) response cannot carry a probe: nothing may be written before its end.
       // Every second until the transfer starts. A Node interval, not a forked `repeat` raced against `started`
       // (three fibers and a sleep per waiting sender): it only writes, and the scope's end clears it.

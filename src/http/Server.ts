@@ -11,7 +11,11 @@ import type { HistoryUnavailable } from "../history/TransferHistory.js"
 import type { LogFormat, ServerSettings } from "../ServerConfig.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { TransferRunnerLive } from "../transfer/Transfer.js"
+import { AccessControl } from "./AccessControl.js"
+import type { AccessSetupFailed } from "./AccessControl.js"
 import { pipeApp } from "./App.js"
+import { ClientAddress } from "./ClientAddress.js"
+import { ConnectionLimit } from "./ConnectionLimit.js"
 import { makeNodeListener, withoutUpgrades } from "./NodeListener.js"
 
 /** Polls a gauge until it reaches zero or `limit` passes; interruptible, for finalizers are not. */
@@ -44,10 +48,13 @@ const gracefulShutdown = (nodeServer: Server, registry: PipeRegistry["Service"],
   })
 
 /**
- * Runs the server until SIGINT/SIGTERM. A `--data-dir` it cannot use is one line on stderr and exit 1, before
- * it listens.
+ * Runs the server until SIGINT/SIGTERM. A `--data-dir`, `--tokens-file` or `--token-secret` it cannot use is
+ * one line on stderr and exit 1, before it listens.
  */
-export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Effect<void, HistoryUnavailable> => {
+export const serve = (
+  settings: ServerSettings,
+  logFormat: LogFormat
+): Effect.Effect<void, HistoryUnavailable | AccessSetupFailed> => {
   const nodeServer = makeNodeListener()
   const lifecycle = Layer.effectDiscard(Effect.gen(function*() {
     const registry = yield* PipeRegistry
@@ -68,6 +75,10 @@ export const serve = (settings: ServerSettings, logFormat: LogFormat): Effect.Ef
   return lifecycle.pipe(
     Layer.provide(serving),
     Layer.provideMerge(PipeRegistry.layer),
+    // Access control and abuse limits (protocol §11-§12); a tokens file it cannot use fails the start.
+    Layer.provide(
+      Layer.mergeAll(AccessControl.layer, ConnectionLimit.layer).pipe(Layer.provideMerge(ClientAddress.layer))
+    ),
     Layer.provide(TransferRunnerLive),
     // Below the registry, so it is released after it: the shutdown's aborted transfers are still recorded.
     Layer.provide(historyLayer),

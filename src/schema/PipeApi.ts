@@ -9,6 +9,8 @@ import {
   reasonOf,
   rejectionMessage,
   ServerFull,
+  TokenRefused,
+  TokenRequired,
   TooManySpectators,
   WaitTimedOut
 } from "../domain/PipeError.js"
@@ -47,6 +49,8 @@ const textBody = <Tag extends string, C extends RefusalClass<Tag>>(error: C, sta
 
 export const refusalBodies = [
   textBody(InvalidRequest, 400),
+  textBody(TokenRequired, 401),
+  textBody(TokenRefused, 403),
   textBody(NotFound, 404),
   textBody(MethodNotAllowed, 405),
   textBody(WaitTimedOut, 408),

@@ -36,11 +36,12 @@ export interface NodeReceiver {
 const senders = new WeakMap<SenderParty, NodeSender>()
 const receivers = new WeakMap<ReceiverParty, NodeReceiver>()
 
-export const makeSenderParty = (sender: NodeSender): SenderParty => {
+export const makeSenderParty = (sender: NodeSender, client?: string): SenderParty => {
   const party: SenderParty = {
     role: "sender",
     notify: (line) => tellSender(sender, line),
-    gone: () => sender.res.destroyed
+    gone: () => sender.res.destroyed,
+    ...(client === undefined ? {} : { client })
   }
   senders.set(party, sender)
   return party

@@ -31,7 +31,8 @@ export interface RelayHooks {
   readonly onSinkAbort: () => void
 }
 
-export type RelayResult = "complete" | "source-aborted" | "sinks-aborted"
+/** `limit-exceeded`: more bytes came than `--max-transfer-bytes` allows; the receivers were broken. */
+export type RelayResult = "complete" | "source-aborted" | "sinks-aborted" | "limit-exceeded"
 
 export interface Relay {
   /** Rejects only on a defect (a throw inside a stream callback), after everything was torn down. */
@@ -40,7 +41,17 @@ export interface Relay {
   readonly abort: () => void
 }
 
-export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteMeter, hooks: RelayHooks): Relay => {
+/**
+ * `limit` is the most bytes the transfer may carry (`Infinity` for none): the chunk that goes past it is not
+ * forwarded, every receiver is broken and the source paused, so nobody takes the cut transfer for a whole one.
+ */
+export const relay = (
+  source: Readable,
+  sinks: ReadonlyArray<Sink>,
+  meter: ByteMeter,
+  hooks: RelayHooks,
+  limit = Infinity
+): Relay => {
   const live = new Set<Sink>()
   const blocked = new Set<Writable>()
   const served = new Set<Sink>()
@@ -115,6 +126,12 @@ export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteM
     settle("source-aborted")
   }
 
+  const exceedLimit = () => {
+    source.pause()
+    breakAll()
+    settle("limit-exceeded")
+  }
+
   for (const sink of sinks) {
     const { stream } = sink
     if (stream.destroyed) continue
@@ -139,6 +156,8 @@ export const relay = (source: Readable, sinks: ReadonlyArray<Sink>, meter: ByteM
 
   listen(source, "data", (buffer: Buffer) => {
     meter.bytes += buffer.length
+    // The one comparison per chunk that `--max-transfer-bytes` costs.
+    if (meter.bytes > limit) return exceedLimit()
     for (const sink of live) if (!sink.stream.write(buffer)) blocked.add(sink.stream)
     if (blocked.size > 0) source.pause()
   })

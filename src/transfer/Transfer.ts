@@ -1,4 +1,4 @@
-import { Cause, Deferred, Effect, Exit, Layer } from "effect"
+import { Cause, Deferred, Effect, Exit, Layer, Option } from "effect"
 import type { ReceiverParty, SenderParty } from "../actors/Party.js"
 import { TransferRunner } from "../actors/Party.js"
 import type { PipeName } from "../domain/PipeName.js"
@@ -6,6 +6,8 @@ import { SenderLine } from "../domain/SenderLine.js"
 import type { ByteMeter, TransferAbort, TransferOutcome } from "../domain/TransferStats.js"
 import { completed, failed, failedInternally } from "../domain/TransferStats.js"
 import { injectedFault } from "../FaultInjection.js"
+import { ServerConfig } from "../ServerConfig.js"
+import { countLimitHit } from "./LimitMetrics.js"
 import type { NodeReceiver } from "./NodeParty.js"
 import { endSender, nodeReceiver, nodeSender, tellSender } from "./NodeParty.js"
 import { receiverHeaders } from "./ReceiverHeaders.js"
@@ -27,7 +29,9 @@ export const runTransfer = (
   senderParty: SenderParty,
   receiverParties: ReadonlyArray<ReceiverParty>,
   meter: ByteMeter,
-  abort: Deferred.Deferred<TransferAbort>
+  abort: Deferred.Deferred<TransferAbort>,
+  /** `--max-transfer-bytes`, `Infinity` for none. */
+  maxBytes = Infinity
 ): Effect.Effect<TransferOutcome> => {
   let sinks: ReadonlyArray<Sink> = []
   let receivers: ReadonlyArray<NodeReceiver> = []
@@ -85,7 +89,7 @@ export const runTransfer = (
       const running = relay(body.value.stream, sinks, meter, {
         onSourceEnd: () => tellSender(node, SenderLine.sent),
         onSinkAbort: () => tellSender(node, SenderLine.receiverAborted)
-      })
+      }, maxBytes)
       running.result.then((r) => resume(Effect.succeed(r)), (defect) => resume(Effect.die(defect)))
       return Effect.sync(running.abort)
     })
@@ -100,6 +104,12 @@ export const runTransfer = (
       case "source-aborted":
         res.destroy()
         return failed("The sender aborted halfway.")
+      case "limit-exceeded": {
+        const error = transferTooLarge(maxBytes)
+        endSender(node, SenderLine.stalled(error), true)
+        yield* countLimitHit("max_transfer_bytes")
+        return failed(error)
+      }
     }
   })
 
@@ -127,5 +137,17 @@ export const runTransfer = (
   )
 }
 
+/** The message of a transfer cut by `--max-transfer-bytes` (protocol §12), for the sender and `done.error`. */
+export const transferTooLarge = (limit: number) => `The transfer exceeded the limit of ${limit} bytes.`
+
 /** The data path as the actors see it. */
-export const TransferRunnerLive = Layer.succeed(TransferRunner, TransferRunner.of({ run: runTransfer }))
+export const TransferRunnerLive = Layer.effect(
+  TransferRunner,
+  Effect.gen(function*() {
+    const { maxTransferBytes } = yield* ServerConfig
+    const maxBytes = Option.getOrElse(maxTransferBytes, () => Infinity)
+    return TransferRunner.of({
+      run: (name, sender, receivers, meter, abort) => runTransfer(name, sender, receivers, meter, abort, maxBytes)
+    })
+  })
+)

@@ -9,6 +9,8 @@ const errorCapabilities: Capabilities = { script: false, blobImages: false, form
 /** What a browser user is told a refusal means, by status; the server's own line says the rest. */
 const headings: Readonly<Record<number, string>> = {
   400: "This request cannot be served",
+  401: "A token is needed",
+  403: "This token does not open this pipe",
   404: "Nothing here",
   405: "Method not allowed",
   408: "Nobody came",
@@ -16,6 +18,11 @@ const headings: Readonly<Record<number, string>> = {
   429: "Too many people watching",
   500: "Something broke on our side",
   503: "The server is busy"
+}
+
+/** Where one status has causes a person would call by different names. */
+const reasonHeadings: Readonly<Record<string, string>> = {
+  TooManyConnections: "Too many connections"
 }
 
 /** A hint of what to do next, by the refusal's reason (src/domain/PipeError.ts), where there is a useful one. */
@@ -27,6 +34,9 @@ const hints: Readonly<Record<string, string>> = {
   SenderConflict: "Someone is already sending on this path. Wait for that transfer to end, or pick another path.",
   AlreadyEstablished: "A transfer is already using this path. Wait for it to end, or pick another path.",
   ReceiversFull: "Every receiver this transfer asked for is already here.",
+  TokenRequired: "Open this page with the <code>?token=</code> link you were given.",
+  TokenRefused: "The token may have expired, or be meant for another path or another use.",
+  TooManyConnections: "Close some of your other transfers, then try again.",
   TooManySpectators: "Try again in a few seconds.",
   TooManySpectatorsOnServer: "Try again in a few seconds.",
   TooManyPipes: "Try again in a few seconds.",
@@ -64,7 +74,7 @@ padding:3px 12px;margin:0 0 12px;font-variant-numeric:tabular-nums}
 
 /** The HTML face of a refusal (same status, same message as the plain `[ERROR]` line), with a way home. */
 export const renderErrorPage = ({ message, method, nonce, path, reason, status }: ErrorPageInput): Page => {
-  const heading = headings[status] ?? "This request was refused"
+  const heading = reasonHeadings[reason] ?? headings[status] ?? "This request was refused"
   const hint = hints[reason]
   const shown = path.length > maxShownPath ? `${path.slice(0, maxShownPath)}…` : path
   return htmlPage({

@@ -33,6 +33,8 @@ transition:border-color .15s,box-shadow .15s}
 .linkish{font:inherit;font-size:.85rem;color:var(--accent);background:none;border:0;padding:0;cursor:pointer;text-decoration:underline;
 text-underline-offset:2px;white-space:nowrap}
 .path-error{color:var(--err);font-size:.85rem;margin:6px 0 0;white-space:pre-wrap}
+.token-field{margin:12px 0 0}
+.token-field small{color:var(--muted);font-weight:400}
 .tabs{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:4px;background:var(--bg2);border:1px solid var(--line);
 border-radius:12px;padding:4px;margin:20px 0 16px}
 .tabs button{font:inherit;font-weight:600;font-size:.925rem;color:var(--muted);background:transparent;border:0;border-radius:9px;
@@ -157,6 +159,8 @@ spellcheck="false" aria-describedby="path-help path-error"></div></div>
 </div>
 <div class="field-note"><p class="hint" id="path-help">Use the same path on both sides. Letters, digits, <code>. _ ~ -</code> and <code>/</code>.</p>
 <button type="button" class="linkish jsonly" id="shuffle">New random path</button></div>
+<div class="token-field jsonly"><label for="token">Token <small>(only if this server asks for one)</small></label>
+<input id="token" type="password" value="" autocomplete="off" autocapitalize="off" spellcheck="false"></div>
 <p class="path-error" id="path-error" role="alert" hidden></p>
 <button type="submit" class="btn block nojs">Continue to the send form</button>
 </form>

@@ -28,6 +28,28 @@ import { encodeQr, svgPath } from "./Qr.js"
 
 const decodeInitial = Schema.decodeUnknownOption(Schema.fromJsonString(InitialData))
 const decodeSnapshot = Schema.decodeUnknownOption(Schema.fromJsonString(Snapshot))
+const decodeTokenRoles = Schema.decodeUnknownOption(
+  Schema.fromJsonString(Schema.Struct({ r: Schema.Array(Schema.String) }))
+)
+
+/**
+ * Whether a signed token (protocol §12, `pipe1.<payload>.<mac>`) grants watching and nothing else, read from
+ * its payload, which is in clear. Only such a token may go in the link this page hands on.
+ */
+const isWatchOnly = (token: string): boolean => {
+  const [version, payload] = token.split(".")
+  if (version !== "pipe1" || payload === undefined || !/^[A-Za-z0-9_-]+$/.test(payload)) return false
+  let json: string
+  try {
+    json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"))
+  } catch {
+    return false
+  }
+  return Option.match(decodeTokenRoles(json), {
+    onNone: () => false,
+    onSome: ({ r }) => r.length > 0 && r.every((role) => role === "watch")
+  })
+}
 
 /** A stream that failed this long without coming back is "lost", even before a second attempt fails. */
 const lostAfterMs = 4000
@@ -48,6 +70,9 @@ const boot = (): void => {
   const initial = decodeInitial(byId("initial").textContent ?? "")
   if (Option.isNone(initial)) throw new Error("dashboard: the embedded snapshot does not decode")
   const { path, snapshot } = initial.value
+  // Opened with `?token=` (a server with access control): the page's own requests carry it too.
+  const pageToken = new URLSearchParams(location.search).get("token")
+  const tokenQuery = pageToken === null || pageToken === "" ? "" : `&token=${encodeURIComponent(pageToken)}`
   let model = fromSnapshot(snapshot)
   let log = initialLog(snapshot)
 
@@ -238,9 +263,12 @@ const boot = (): void => {
   }
 
   // ---- copy link and QR code ----
-  // The address to hand on: this page on this path, without whatever else the URL carried.
+  // The address to hand on: this page on this path, without whatever else the URL carried, but with a
+  // watch-only token (a link is forwarded: it must never carry a token that opens the data).
   const shareUrl = new URL(location.pathname, location.origin)
-  shareUrl.search = "?progress"
+  shareUrl.search = `?progress${
+    pageToken !== null && isWatchOnly(pageToken) ? `&token=${encodeURIComponent(pageToken)}` : ""
+  }`
   setText(el.shareUrl, shareUrl.href)
   const selectLink = () => {
     el.share.hidden = false
@@ -314,9 +342,9 @@ const boot = (): void => {
       ? decodeSseFrameSync({ event: event.type, id: event.lastEventId, data: event.data })
       : undefined
 
-  // Only this path's stream: no other query parameter of the page's URL is carried over.
+  // Only this path's stream: no other query parameter of the page's URL is carried over, but its token.
   const streamUrl = new URL(location.pathname, location.origin)
-  streamUrl.search = "?progress=sse"
+  streamUrl.search = `?progress=sse${tokenQuery}`
 
   /**
    * An idle path's last result (protocol §9) is in the JSON snapshot, not in the stream (which never replays
@@ -324,7 +352,7 @@ const boot = (): void => {
    */
   const fetchLast = (following: string | null) => {
     const url = new URL(location.pathname, location.origin)
-    url.search = "?progress=json"
+    url.search = `?progress=json${tokenQuery}`
     fetch(url.href, { headers: { accept: "application/json" }, cache: "no-store" })
       .then((response) => (response.ok ? response.text() : ""))
       .then((text) => {

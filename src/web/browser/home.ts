@@ -44,7 +44,8 @@ const ui = {
   copyText: byId("copy-text", HTMLButtonElement),
   saveAgain: byId("save-again", HTMLAnchorElement),
   dashboard: byId("dashboard", HTMLAnchorElement),
-  dashboardPath: byId("dashboard-path", HTMLElement)
+  dashboardPath: byId("dashboard-path", HTMLElement),
+  token: byId("token", HTMLInputElement)
 }
 
 const base = document.body.dataset["base"] ?? location.origin
@@ -93,6 +94,24 @@ const parseN = (raw: string): number | string => {
 const pipeUrl = (path: string, params: ReadonlyArray<string>): string =>
   `/api/v1/pipe/${path}${params.length === 0 ? "" : `?${params.join("&")}`}`
 
+/** The token of a server with access control (protocol §12): pasted, or from this page's own `?token=`. */
+const token = (): string | undefined => {
+  const value = ui.token.value.trim()
+  return value === "" ? undefined : value
+}
+
+/** `token=…` for what cannot send a header (links, EventSource); nothing without a token. */
+const tokenParam = (): Array<string> => {
+  const value = token()
+  return value === undefined ? [] : [`token=${encodeURIComponent(value)}`]
+}
+
+/** `Authorization: Bearer …` for what can (the upload, the download): kept out of URLs and so out of logs. */
+const tokenHeaders = (): Record<string, string> => {
+  const value = token()
+  return value === undefined ? {} : { authorization: `Bearer ${value}` }
+}
+
 const nParams = (n: number): Array<string> => (n > 1 ? [`n=${n}`] : [])
 
 // ---------------------------------------------------------------------------------------------------------
@@ -130,74 +149,22 @@ const refresh = (): { readonly path: string; readonly n: number } | undefined =>
     if (pre !== null) pre.textContent = line
   }
   const dashboard = pipeUrl(shownPath, ["progress"])
-  ui.dashboard.href = dashboard
+  ui.dashboard.href = pipeUrl(shownPath, ["progress", ...tokenParam()])
   ui.dashboardPath.textContent = dashboard
   ui.dashboard.setAttribute("aria-disabled", String(!valid))
-  ui.direct.href = pipeUrl(shownPath, [...nParams(shownN), "download=1"])
+  ui.direct.href = pipeUrl(shownPath, [...nParams(shownN), "download=1", ...tokenParam()])
   return valid ? { path, n } : undefined
 }
 
-const words = {
-  a: [
-    "amber",
-    "brisk",
-    "calm",
-    "dusky",
-    "eager",
-    "fuzzy",
-    "gentle",
-    "happy",
-    "icy",
-    "jolly",
-    "keen",
-    "lucky",
-    "mellow",
-    "nimble",
-    "olive",
-    "proud",
-    "quiet",
-    "rapid",
-    "sunny",
-    "tidy",
-    "vivid",
-    "witty",
-    "young",
-    "zesty"
-  ],
-  b: [
-    "otter",
-    "falcon",
-    "maple",
-    "comet",
-    "harbor",
-    "pebble",
-    "tiger",
-    "lantern",
-    "meadow",
-    "rocket",
-    "badger",
-    "canyon",
-    "ember",
-    "fjord",
-    "glacier",
-    "heron",
-    "island",
-    "jaguar",
-    "koala",
-    "lynx",
-    "nebula",
-    "orchid",
-    "panda",
-    "walrus"
-  ]
-}
-
-const pick = (list: ReadonlyArray<string>, random: number): string => list[random % list.length] ?? "pipe"
-
-const randomPath = (): string => {
-  const r = crypto.getRandomValues(new Uint32Array(3))
-  return `${pick(words.a, r[0] ?? 0)}-${pick(words.b, r[1] ?? 0)}-${((r[2] ?? 0) % 90) + 10}`
-}
+/**
+ * An unguessable path (issue 16): 128 random bits as 22 URL-safe characters. A word-word-number name is found by
+ * a scan in seconds, and whoever finds a waiting sender takes its data.
+ */
+const randomPath = (): string =>
+  btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "")
 
 // ---------------------------------------------------------------------------------------------------------
 // Tabs
@@ -350,7 +317,7 @@ const finish = (outcome: "ok" | "bad" | "cancelled", title: string, meter?: Mete
  */
 const watchState = (path: string, describe: (state: string, sender: boolean, k: number, n: number) => void) => {
   if (typeof EventSource === "undefined") return undefined
-  const source = new EventSource(pipeUrl(path, ["progress=sse"]))
+  const source = new EventSource(pipeUrl(path, ["progress=sse", ...tokenParam()]))
   source.addEventListener("state", (event) => {
     if (!(event instanceof MessageEvent) || typeof event.data !== "string") return
     // Checked by hand, not with the Schemas: four fields of a hint are not worth the ~75 kB Schema adds to this
@@ -401,6 +368,7 @@ const send = (body: Blob, contentType: string, filename: string | undefined, wha
   job = { cancel: () => xhr.abort(), spectator }
   xhr.open("PUT", pipeUrl(path, nParams(n)))
   xhr.setRequestHeader("Content-Type", contentType)
+  for (const [name, value] of Object.entries(tokenHeaders())) xhr.setRequestHeader(name, value)
   if (filename !== undefined) xhr.setRequestHeader("Content-Disposition", dispositionFor(filename))
   xhr.upload.addEventListener("progress", (event) => {
     uploaded = event.loaded
@@ -553,7 +521,11 @@ const receive = async (): Promise<void> => {
   job = { cancel: () => controller.abort(), spectator }
   let received = 0
   try {
-    const response = await fetch(pipeUrl(path, nParams(n)), { signal: controller.signal, cache: "no-store" })
+    const response = await fetch(pipeUrl(path, nParams(n)), {
+      signal: controller.signal,
+      cache: "no-store",
+      headers: tokenHeaders()
+    })
     if (!response.ok) {
       const text = (await response.text()).trim()
       showError(text === "" ? `The server answered ${response.status}.` : text)
@@ -671,6 +643,9 @@ window.addEventListener("beforeunload", (event) => {
 })
 
 if (ui.path.value === "") ui.path.value = randomPath()
+const pageToken = new URLSearchParams(location.search).get("token")
+if (pageToken !== null && ui.token.value === "") ui.token.value = pageToken
+ui.token.addEventListener("input", () => void refresh())
 refresh()
 ui.cancel.hidden = true
 document.documentElement.dataset["ready"] = "true"

@@ -21,7 +21,18 @@ export interface ServerSettings {
   readonly historyMax: number
   /** Where the history's SQLite file lives; none keeps it in memory. */
   readonly dataDir: Option.Option<string>
+  // Scaling out behind a load balancer (issue 14, protocol §11)
+  /** Sent as `X-Pipe-Node` on every answer, so an operator sees which node holds a path. */
+  readonly nodeName: string
+  /** A second listener serving only `/healthz` and `/metrics`, for health checks and scrapes per node. */
+  readonly adminPort: Option.Option<number>
+  /** How long an idle keep-alive connection stays open (Node's `keepAliveTimeout`). */
+  readonly keepaliveTimeout: Duration.Duration
+  /** `late`: a sender's 200 and status lines wait until its body has been read (what nginx can carry). */
+  readonly senderStatus: SenderStatusMode
 }
+
+export type SenderStatusMode = "early" | "late"
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("pipe/ServerConfig") {}
 
@@ -40,7 +51,12 @@ export const defaultSettings: ServerSettings = {
   stallTimeout: Duration.minutes(10),
   historyTtl: Duration.hours(24),
   historyMax: 100_000,
-  dataDir: Option.none()
+  dataDir: Option.none(),
+  // Scaling out behind a load balancer (issue 14)
+  nodeName: "pipe",
+  adminPort: Option.none(),
+  keepaliveTimeout: Duration.seconds(5),
+  senderStatus: "early"
 }
 
 export type LogFormat = "json" | "pretty"

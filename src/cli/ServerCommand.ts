@@ -1,7 +1,8 @@
 import { Config, Console, Duration, Effect, Option } from "effect"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
-import type { LogFormat } from "../ServerConfig.js"
+import { hostname } from "node:os"
+import type { LogFormat, SenderStatusMode } from "../ServerConfig.js"
 import { defaultSettings } from "../ServerConfig.js"
 import { listenFailure } from "./ListenFailure.js"
 import { setExitCode } from "./PipeTarget.js"
@@ -83,6 +84,30 @@ const serverOptions = {
     Flag.withDefault<LogFormat>("json"),
     Flag.withMetavar("json|pretty"),
     Flag.withDescription("Log lines (default json)")
+  ),
+  // Scaling out behind a load balancer (issue 14, protocol §11)
+  nodeName: Flag.String("node-name").pipe(
+    Flag.withFallbackConfig(Config.String(envName("node-name"))),
+    Flag.withDefault(hostname()),
+    Flag.filterMap(
+      (raw) => /^[A-Za-z0-9._:-]{1,64}$/.test(raw) ? Option.some(raw) : Option.none(),
+      () => "Expected 1 to 64 of A-Z a-z 0-9 . _ : -"
+    ),
+    Flag.withMetavar("NAME"),
+    Flag.withDescription("X-Pipe-Node on every answer (default host name)")
+  ),
+  adminPort: Flag.Int("admin-port").pipe(
+    Flag.withFallbackConfig(Config.Int(envName("admin-port"))),
+    Flag.optional,
+    Flag.withMetavar("N"),
+    Flag.withDescription("Serve /healthz, /metrics also on N (default none)")
+  ),
+  keepaliveTimeout: duration("keepalive-timeout", "5s", "Idle keep-alive connection lifetime"),
+  senderStatus: text("sender-status", "early", "late: lines wait for the body", "MODE").pipe(
+    Flag.filterMap(
+      (raw): Option.Option<SenderStatusMode> => raw === "early" || raw === "late" ? Option.some(raw) : Option.none(),
+      () => "Expected early or late"
+    )
   )
 }
 

@@ -21,6 +21,8 @@ export const handleReceiver = (path: string, name: PipeName, query: URLSearchPar
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
       const actor = yield* registry.acquire(name, "party")
+      // nginx (and ingress-nginx) would buffer the body otherwise; the transfer's `writeHead` keeps it.
+      res.setHeader("x-accel-buffering", "no")
       const party = makeReceiverParty({ res, disposition: disposition(query), http10: req.httpVersion === "1.0" })
       const ticket = yield* actor.joinReceiver({ party, n, path })
       yield* Deferred.await(ticket.settled)

@@ -18,7 +18,7 @@ const encodeHealth = Schema.encodeEffect(Health)
 export const health = Effect.gen(function*() {
   const registry = yield* PipeRegistry
   return yield* encodeHealth({
-    status: "ok",
+    status: (yield* registry.draining) ? "draining" : "ok",
     version,
     uptimeSec: Math.round((Date.now() - startedAt) / 100) / 10,
     pipes: yield* registry.size,
@@ -51,15 +51,26 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
         return HttpServerResponse.text(`${version}\n`, { contentType: "text/plain" })
       case "/healthz":
       case "/api/v1/pipe/health":
-        return HttpServerResponse.jsonUnsafe(yield* health, { headers: { "cache-control": "no-store" } })
+        return yield* healthResponse
       case "/metrics":
-        return HttpServerResponse.text(yield* metricsWithPipes, { contentType: "text/plain; version=0.0.4" })
+        return yield* metricsResponse
       case "/favicon.ico":
         return HttpServerResponse.empty({ status: 204 })
       case "/robots.txt":
         return HttpServerResponse.text("User-agent: *\nDisallow: /\n", { contentType: "text/plain" })
     }
   })
+
+/** A draining node fails its health check: that is how a balancer learns to send new paths elsewhere. */
+export const healthResponse = Effect.map(health, (body) =>
+  HttpServerResponse.jsonUnsafe(body, {
+    status: body.status === "draining" ? 503 : 200,
+    headers: { "cache-control": "no-store" }
+  }))
+
+export const metricsResponse = Effect.suspend(() => metricsWithPipes).pipe(
+  Effect.map((text) => HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4" }))
+)
 
 /** Open pipes are a registry fact, not a counter: set it right before rendering. */
 const metricsWithPipes = Effect.gen(function*() {

@@ -23,7 +23,13 @@ export const handleReceiver = (path: string, name: PipeName, query: URLSearchPar
       const actor = yield* registry.acquire(name, "party")
       // nginx (and ingress-nginx) would buffer the body otherwise; the transfer's `writeHead` keeps it.
       res.setHeader("x-accel-buffering", "no")
-      const party = makeReceiverParty({ res, disposition: disposition(query), http10: req.httpVersion === "1.0" })
+      const party = makeReceiverParty({
+        res,
+        disposition: disposition(query),
+        http10: req.httpVersion === "1.0",
+        proxied: req.headers["x-forwarded-for"] !== undefined || req.headers["forwarded"] !== undefined ||
+          req.headers["via"] !== undefined
+      })
       const ticket = yield* actor.joinReceiver({ party, n, path })
       yield* Deferred.await(ticket.settled)
       return answeredDirectly(res)

@@ -8,6 +8,7 @@ import { ServerConfig } from "../ServerConfig.js"
 import { endSender, makeSenderParty, tellSender } from "../transfer/NodeParty.js"
 import { contentLengthOf, hasBoundary, isMultipart } from "../transfer/SenderBody.js"
 import { senderReportPage } from "../web/index.js"
+import { awaitContinueSent } from "./ContinueSent.js"
 import { nodeExchange } from "./NodeExchange.js"
 import { announcedTotal, receiverCount, wantsHtml } from "./Query.js"
 import { answeredDirectly } from "./RawResponse.js"
@@ -29,6 +30,7 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
     if (multipart && !hasBoundary(req)) return yield* invalidMultipart()
     const total = (multipart ? undefined : contentLengthOf(req)) ?? announced
 
+    yield* awaitContinueSent(req)
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
       const actor = yield* registry.acquire(name, "party")

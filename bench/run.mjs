@@ -34,6 +34,7 @@ import { mkdtempSync } from "node:fs"
 import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { clusterSection } from "./lib/cluster.mjs"
 import { comparisonMarkdown, comparisonText, LEGEND } from "./lib/compare.mjs"
 import { receive, sendZeros, transfer } from "./lib/curl.mjs"
 import { idle, printIdle, startFresh } from "./lib/idle.mjs"
@@ -54,11 +55,22 @@ import { printWaiting, waiting } from "./lib/waiting.mjs"
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..")
 
-const SECTIONS = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow", "spectators", "cadence"]
+const SECTIONS = [
+  "idle",
+  "waiting",
+  "ttfb",
+  "small",
+  "throughput",
+  "fanout",
+  "slow",
+  "spectators",
+  "cadence",
+  "cluster"
+]
 /** Sections that compare all of BENCH_SERVERS; the others run on pipe only. */
 const COMPARATIVE = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow"]
 /** Sections that need server processes nobody has sent traffic to; they get fresh ones, the others share one set. */
-const FRESH = ["idle", "waiting"]
+const FRESH = ["idle", "waiting", "cluster"]
 
 function readConfig(env = process.env) {
   const list = (v, dflt) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean)
@@ -115,7 +127,12 @@ function readConfig(env = process.env) {
     spectators,
     cadenceBytes: parseBytes(env.BENCH_CADENCE_BYTES ?? "1G"),
     cadenceRate: env.BENCH_CADENCE_RATE ?? "100M",
-    cadenceExpectMs: Number(env.BENCH_CADENCE_EXPECT_MS ?? 250)
+    cadenceExpectMs: Number(env.BENCH_CADENCE_EXPECT_MS ?? 250),
+    // Scaling out (issue 14): the `cluster` section starts its own nodes and HAProxy.
+    clusterRounds: count("BENCH_CLUSTER_ROUNDS", 2),
+    clusterBytes: parseBytes(env.BENCH_CLUSTER_BYTES ?? "1G"),
+    clusterAggCount: count("BENCH_CLUSTER_AGG_COUNT", 12),
+    clusterAggBytes: parseBytes(env.BENCH_CLUSTER_AGG_BYTES ?? "200M")
   }
 }
 
@@ -560,6 +577,8 @@ async function main() {
       out.cad = await cadence(pipe, cfg)
       printCadence(out.cad)
     }
+
+    if (has("cluster")) out.cluster = await clusterSection({ root: ROOT, pipeDir: cfg.pipeDir, logDir }, cfg)
 
     // RSS at start: the shared servers' if they ran, else the first fresh instances'.
     const startRss = Object.fromEntries([...fresh.filter((f) => f.instance === 1).map((f) => f.server), ...cmp]

@@ -151,3 +151,22 @@ describe("SIGTERM", () => {
     expect(exit).toEqual({ code: 0, signal: null })
   }, 30_000)
 })
+
+describe("SIGTERM with --sender-status late", () => {
+  it("a waiting sender has been told nothing yet, so the drain answers it with a real 503", async () => {
+    const server = await start(["--retention", "0s", "--sender-status", "late"])
+    const path = pipePath(uniqueName("shutdown-late"))
+    const { req, response } = openRequest(server.url, path, { method: "PUT", headers: { "content-length": "6" } })
+    req.end("hello\n")
+    await waitForProbe(server, path, (p) => p.state === "waiting", "the sender waiting")
+    server.kill("SIGTERM")
+    const res = await within(response, 5_000, "the waiting sender's answer")
+    const body = (await new BodyReader(res).complete).toString("utf8")
+    expect([res.statusCode, body, res.headers["retry-after"]]).toEqual([
+      503,
+      "[ERROR] The server is shutting down.\n",
+      "5"
+    ])
+    expect(await within(server.exited, 5_000, "exit")).toEqual({ code: 0, signal: null })
+  }, 30_000)
+})

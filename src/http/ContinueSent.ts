@@ -11,9 +11,9 @@ const expectsContinue = (req: IncomingMessage) => /^\s*100-continue\s*$/i.test(r
  *
  * Why: our 200 goes out at once, and HAProxy 2.6 misparses a final response that reaches it in the same read
  * as the `100 Continue` before it: it takes the 100's "no body" framing for the 200 too, and ends the
- * sender's response after its first chunk (measured: 5 to 15 of 30 concurrent 3 MB `curl -T` senders through
- * HAProxy were told only `Waiting for 1 receiver(s)...`, logged `----` after 250 ms, and their receivers waited
- * forever; haproxy/haproxy#2587 is the same flag set on a 1xx). Once a body byte has arrived, the client has
+ * sender's response after its first chunk (measured: 2 and 5 of 30 concurrent 3 MB `curl -T` senders through
+ * HAProxy 2.6 were told only `Waiting for 1 receiver(s)...`, logged `----` after 250 ms, and their receivers
+ * waited for ever; haproxy/haproxy#2587 is the same "no body" flag set on a 1xx). Once a body byte has arrived, the client has
  * the 100, so HAProxy parsed it alone: the 200 can never share its read.
  *
  * The wait is one round trip, and the request stays interruptible (a client that leaves ends it). A sender

@@ -30,6 +30,8 @@ export interface ServerSettings {
   readonly keepaliveTimeout: Duration.Duration
   /** `late`: a sender's 200 and status lines wait until its body has been read (what nginx can carry). */
   readonly senderStatus: SenderStatusMode
+  /** The base URL printed by `/help` and the home page, instead of one built from the request's headers. */
+  readonly publicUrl: Option.Option<string>
 }
 
 export type SenderStatusMode = "early" | "late"
@@ -56,7 +58,8 @@ export const defaultSettings: ServerSettings = {
   nodeName: "pipe",
   adminPort: Option.none(),
   keepaliveTimeout: Duration.seconds(5),
-  senderStatus: "early"
+  senderStatus: "early",
+  publicUrl: Option.none()
 }
 
 export type LogFormat = "json" | "pretty"

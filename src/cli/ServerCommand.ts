@@ -49,6 +49,12 @@ const notADuration = () => "Expected a duration like 250ms, 30s, 30m, 1h"
 const duration = (flag: string, fallback: string, description: string) =>
   text(flag, fallback, description, "TIME").pipe(Flag.filterMap(parseDuration, notADuration))
 
+/** `https://pipe.example.com[:port][/prefix]`, kept without its trailing slash. */
+const publicUrlOf = (raw: string): Option.Option<string> => {
+  if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/.test(raw)) return Option.none()
+  return Option.some(raw.replace(/\/+$/, ""))
+}
+
 const serverOptions = {
   host: text("host", defaultSettings.host, "Address to listen on", "ADDR"),
   port: integer("port", defaultSettings.port, "Port to listen on, 0 for any"),
@@ -108,6 +114,13 @@ const serverOptions = {
       (raw): Option.Option<SenderStatusMode> => raw === "early" || raw === "late" ? Option.some(raw) : Option.none(),
       () => "Expected early or late"
     )
+  ),
+  publicUrl: Flag.String("public-url").pipe(
+    Flag.withFallbackConfig(Config.String(envName("public-url"))),
+    Flag.filterMap(publicUrlOf, () => "Expected an http:// or https:// URL without query or fragment"),
+    Flag.optional,
+    Flag.withMetavar("URL"),
+    Flag.withDescription("Base URL in /help and the home page (default Host)")
   )
 }
 

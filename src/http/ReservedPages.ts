@@ -1,9 +1,10 @@
-import { Effect, Metric, Schema } from "effect"
+import { Effect, Metric, Option, Schema } from "effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { gaugeValue, PipeMetrics } from "../actors/PipeMetrics.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { Health } from "../schema/Health.js"
+import { ServerConfig } from "../ServerConfig.js"
 import { version } from "../Version.js"
 import { helpText, homePage, noscriptPage } from "../web/index.js"
 import { metricsText } from "./MetricsText.js"
@@ -37,13 +38,16 @@ const hostDependent = {
 export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
+    // `--public-url` (issue 14): behind a balancer the URL users should type is the balancer's, not the Host.
+    const { publicUrl } = yield* ServerConfig
+    const baseUrl = Option.getOrElse(publicUrl, () => publicBaseUrl(request.headers))
     switch (path) {
       case "/":
-        return HttpServerResponse.setHeaders(pageResponse(homePage(publicBaseUrl(request.headers))), hostDependent)
+        return HttpServerResponse.setHeaders(pageResponse(homePage(baseUrl)), hostDependent)
       case "/noscript":
         return pageResponse(noscriptPage(query))
       case "/help":
-        return HttpServerResponse.text(helpText(publicBaseUrl(request.headers), version), {
+        return HttpServerResponse.text(helpText(baseUrl, version), {
           contentType: "text/plain",
           headers: hostDependent
         })

@@ -63,14 +63,17 @@ const runProxy = async (
   child.stdout?.pipe(log)
   child.stderr?.pipe(log)
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  // SIGTERM, not SIGKILL: nginx's master then stops its workers (a killed master leaves them running).
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL")
+      child.kill("SIGTERM")
+      const late = setTimeout(() => child.kill("SIGKILL"), 5_000)
       await exited
+      clearTimeout(late)
     }
     rmSync(dir, { recursive: true, force: true })
   }
-  process.once("exit", () => child.kill("SIGKILL"))
+  process.once("exit", () => child.kill("SIGTERM"))
   await waitFor(ready, { what: `${command} ready on ${port}`, timeoutMs: 15_000 }).catch(async (error: unknown) => {
     await stop()
     throw error

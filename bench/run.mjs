@@ -38,6 +38,7 @@ import os from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { accessMarkdown, accessRounds, printAccess, startAccessServers } from "./lib/access.mjs"
+import { clusterSection } from "./lib/cluster.mjs"
 import { comparisonMarkdown, comparisonText, LEGEND } from "./lib/compare.mjs"
 import { receive, sendZeros, transfer } from "./lib/curl.mjs"
 import { idle, printIdle, startFresh } from "./lib/idle.mjs"
@@ -58,11 +59,23 @@ import { printWaiting, waiting } from "./lib/waiting.mjs"
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..")
 
-const SECTIONS = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow", "spectators", "cadence", "access"]
+const SECTIONS = [
+  "idle",
+  "waiting",
+  "ttfb",
+  "small",
+  "throughput",
+  "fanout",
+  "slow",
+  "spectators",
+  "cadence",
+  "access",
+  "cluster"
+]
 /** Sections that compare all of BENCH_SERVERS; the others run on pipe only. */
 const COMPARATIVE = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow"]
 /** Sections that need server processes nobody has sent traffic to; they get fresh ones, the others share one set. */
-const FRESH = ["idle", "waiting", "access"]
+const FRESH = ["idle", "waiting", "access", "cluster"]
 
 function readConfig(env = process.env) {
   const list = (v, dflt) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean)
@@ -121,7 +134,12 @@ function readConfig(env = process.env) {
     cadenceRate: env.BENCH_CADENCE_RATE ?? "100M",
     cadenceExpectMs: Number(env.BENCH_CADENCE_EXPECT_MS ?? 250),
     accessRounds: count("BENCH_ACCESS_ROUNDS", 1),
-    accessBytes: parseBytes(env.BENCH_ACCESS_BYTES ?? env.BENCH_BYTES ?? "2G")
+    accessBytes: parseBytes(env.BENCH_ACCESS_BYTES ?? env.BENCH_BYTES ?? "2G"),
+    // Scaling out (issue 14): the `cluster` section starts its own nodes and HAProxy.
+    clusterRounds: count("BENCH_CLUSTER_ROUNDS", 2),
+    clusterBytes: parseBytes(env.BENCH_CLUSTER_BYTES ?? "1G"),
+    clusterAggCount: count("BENCH_CLUSTER_AGG_COUNT", 12),
+    clusterAggBytes: parseBytes(env.BENCH_CLUSTER_AGG_BYTES ?? "200M")
   }
 }
 
@@ -585,6 +603,8 @@ async function main() {
       printAccess(out.access)
       console.log(`\nMarkdown (access control):\n${accessMarkdown(out.access)}`)
     }
+
+    if (has("cluster")) out.cluster = await clusterSection({ root: ROOT, pipeDir: cfg.pipeDir, logDir }, cfg)
 
     // RSS at start: the shared servers' if they ran, else the first fresh instances'.
     const startRss = Object.fromEntries([...fresh.filter((f) => f.instance === 1).map((f) => f.server), ...cmp]

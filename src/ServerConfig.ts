@@ -35,7 +35,20 @@ export interface ServerSettings {
   readonly maxConnectionsPerIp: Option.Option<number>
   /** Bytes one transfer may carry; then it is cut. */
   readonly maxTransferBytes: Option.Option<number>
+  // Scaling out behind a load balancer (issue 14, protocol §11)
+  /** Sent as `X-Pipe-Node` on every answer, so an operator sees which node holds a path. */
+  readonly nodeName: string
+  /** A second listener serving only `/healthz` and `/metrics`, for health checks and scrapes per node. */
+  readonly adminPort: Option.Option<number>
+  /** How long an idle keep-alive connection stays open (Node's `keepAliveTimeout`). */
+  readonly keepaliveTimeout: Duration.Duration
+  /** `late`: a sender's 200 and status lines wait until its body has been read (what nginx can carry). */
+  readonly senderStatus: SenderStatusMode
+  /** The base URL printed by `/help` and the home page, instead of one built from the request's headers. */
+  readonly publicUrl: Option.Option<string>
 }
+
+export type SenderStatusMode = "early" | "late"
 
 export class ServerConfig extends Context.Service<ServerConfig, ServerSettings>()("pipe/ServerConfig") {}
 
@@ -61,7 +74,13 @@ export const defaultSettings: ServerSettings = {
   tokenSecret: Option.none(),
   publicWatch: false,
   maxConnectionsPerIp: Option.none(),
-  maxTransferBytes: Option.none()
+  maxTransferBytes: Option.none(),
+  // Scaling out behind a load balancer (issue 14)
+  nodeName: "pipe",
+  adminPort: Option.none(),
+  keepaliveTimeout: Duration.seconds(5),
+  senderStatus: "early",
+  publicUrl: Option.none()
 }
 
 export type LogFormat = "json" | "pretty"

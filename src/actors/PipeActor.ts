@@ -1,6 +1,6 @@
 import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Queue, Schedule, Scope } from "effect"
 import type { PipeError } from "../domain/PipeError.js"
-import { tooManySpectators } from "../domain/PipeError.js"
+import { shuttingDown, tooManySpectators } from "../domain/PipeError.js"
 import type { PipeName } from "../domain/PipeName.js"
 import type { Command, Event, Message, PipeState, ReceiverSeat, Result, SenderSeat, View } from "../domain/PipeState.js"
 import {
@@ -114,6 +114,11 @@ export interface PipeActor {
   readonly watch: (path: string, options?: WatchOptions) => Effect.Effect<Watch, PipeError, Scope.Scope>
   /** Ends the path for a server shutdown; completes once everyone has been told. */
   readonly shutdown: Effect.Effect<void>
+  /**
+   * The server drains (SIGTERM behind a balancer): waiting parties are turned away at once with a 503 and
+   * later joins refused, so they retry on the node that takes the path next; a running transfer goes on.
+   */
+  readonly drain: Effect.Effect<void>
   /** The retention window of `transferId` is over: forget its result. */
   readonly endRetention: (transferId: TransferId) => Effect.Effect<void>
 }
@@ -137,6 +142,7 @@ type Mail =
     readonly reply: Deferred.Deferred<Watch, PipeError>
   }
   | { readonly _tag: "Shutdown"; readonly reply: Deferred.Deferred<void> }
+  | { readonly _tag: "Drain"; readonly reply: Deferred.Deferred<void> }
 
 interface Running {
   readonly transferId: TransferId
@@ -198,6 +204,7 @@ export const makePipeActor = (
 
     let state: PipeState = options.retained === undefined ? initial : State.Retained({ last: options.retained.last })
     let running: Running | undefined
+    let draining = false
     /** Every party the machine knows (waiting or in the transfer), by id, with the join reply it is owed. */
     const parties = new Map<number, { readonly party: Party; readonly ticket: Ticket }>()
     const replies = new Map<number, Deferred.Deferred<Ticket, PipeError>>()
@@ -440,6 +447,8 @@ export const makePipeActor = (
         switch (mail._tag) {
           case "Join": {
             if (injectedFault("actor", name)) return yield* Effect.die(new Error(`injected actor defect on ${name}`))
+            // A join that passed the registry's check just before the drain began.
+            if (draining) return yield* Deferred.fail(mail.reply, shuttingDown())
             // A party whose client just left may still have its `Leave` queued behind this one: never pair it.
             for (const id of waitingIds(state)) {
               if (parties.get(id)?.party.gone() === true) yield* apply(Msg.Leave({ id, now: yield* now }))
@@ -458,6 +467,11 @@ export const makePipeActor = (
             return yield* watch(mail)
           case "Shutdown":
             yield* shutdown
+            return yield* Deferred.succeed(mail.reply, undefined)
+          case "Drain":
+            draining = true
+            // The machine's `Shutdown` turns away waiting parties only; a running transfer is left alone.
+            yield* apply(Msg.Shutdown({ now: yield* now }))
             return yield* Deferred.succeed(mail.reply, undefined)
         }
       })
@@ -551,6 +565,7 @@ export const makePipeActor = (
         case "View":
           return Deferred.die(mail.reply, defect)
         case "Shutdown":
+        case "Drain":
           return Deferred.die(mail.reply, defect)
         case "Watch":
           return Deferred.die(mail.reply, defect)
@@ -628,6 +643,7 @@ export const makePipeActor = (
         ),
       endRetention: (transferId) =>
         Effect.flatMap(now, (at) => tellStep(() => Msg.RetentionEnded({ transferId, now: at }))),
-      shutdown: ask<void, never>((reply) => ({ _tag: "Shutdown", reply }))
+      shutdown: ask<void, never>((reply) => ({ _tag: "Shutdown", reply })),
+      drain: ask<void, never>((reply) => ({ _tag: "Drain", reply }))
     } satisfies PipeActor
   })

@@ -39,8 +39,13 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
   readonly view: (name: PipeName) => Effect.Effect<PathView>
   /** A server-wide spectator slot for the caller's scope (each path also has its own limit). */
   readonly admitSpectator: Effect.Effect<void, PipeError, Scope.Scope>
-  /** From now on new requests on pipes are refused; what runs goes on. */
+  /**
+   * From now on new requests on pipes are refused, and waiting parties are turned away (503); running
+   * transfers go on.
+   */
   readonly drain: Effect.Effect<void>
+  /** The drain has begun (`/healthz` then says `draining`). */
+  readonly draining: Effect.Effect<boolean>
   /** Ends every path: running transfers aborted visibly, waiting parties refused, spectators closed. */
   readonly shutdown: Effect.Effect<void>
   /** Paths with a live actor right now. */
@@ -164,6 +169,16 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
       const draining = yield* Ref.make(false)
       const spectators = yield* Ref.make(0)
       const names = Effect.map(RcMap.keys(actors), (keys) => Array.from(keys))
+      const eachActor = (tell: (actor: PipeActor) => Effect.Effect<void>) =>
+        names.pipe(
+          Effect.flatMap((all) =>
+            Effect.forEach(
+              all,
+              (name) => Effect.scoped(Effect.flatMap(RcMap.get(actors, name), tell)).pipe(Effect.ignore),
+              { concurrency: "unbounded", discard: true }
+            )
+          )
+        )
 
       return PipeRegistry.of({
         acquire: (name, role) =>
@@ -193,17 +208,9 @@ export class PipeRegistry extends Context.Service<PipeRegistry, {
             admitted ? Effect.void : Effect.fail(tooManySpectatorsOnServer(settings.maxSpectatorsTotal))
           )
         ),
-        drain: Ref.set(draining, true),
-        shutdown: names.pipe(
-          Effect.flatMap((all) =>
-            Effect.forEach(
-              all,
-              (name) =>
-                Effect.scoped(Effect.flatMap(RcMap.get(actors, name), (actor) => actor.shutdown)).pipe(Effect.ignore),
-              { concurrency: "unbounded", discard: true }
-            )
-          )
-        ),
+        drain: Effect.andThen(Ref.set(draining, true), eachActor((actor) => actor.drain)),
+        draining: Ref.get(draining),
+        shutdown: eachActor((actor) => actor.shutdown),
         size: Effect.map(names, (all) => all.length)
       })
     })

@@ -9,12 +9,22 @@ const errorCode = (defect: unknown): string | undefined => {
   return undefined
 }
 
+const errorPort = (defect: unknown): number | undefined => {
+  for (let cause = defect, depth = 0; Predicate.isObject(cause) && depth < 4; depth++) {
+    if (Predicate.hasProperty(cause, "port") && typeof cause.port === "number") return cause.port
+    cause = Predicate.hasProperty(cause, "cause") ? cause.cause : undefined
+  }
+  return undefined
+}
+
 /**
  * The one line for a server that could not listen, or `undefined` for any other defect (a bug, which keeps its
  * stack). These are the operator's mistakes, not the program's: a port taken, a privileged port, an address
  * this machine does not have.
  */
-export const listenFailure = (defect: unknown, host: string, port: number): string | undefined => {
+export const listenFailure = (defect: unknown, host: string, mainPort: number): string | undefined => {
+  // The listen error names its port: the main one, or `--admin-port`'s.
+  const port = errorPort(defect) ?? mainPort
   switch (errorCode(defect)) {
     case "EADDRINUSE":
       return `port ${port} is already in use on ${host}`

@@ -1,9 +1,10 @@
 import { Config, Console, Effect, Option } from "effect"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import { hostname } from "node:os"
 import type { Cidr } from "../domain/Cidr.js"
 import { parseCidrList } from "../domain/Cidr.js"
-import type { LogFormat } from "../ServerConfig.js"
+import type { LogFormat, SenderStatusMode } from "../ServerConfig.js"
 import { defaultSettings } from "../ServerConfig.js"
 import { parseDuration } from "./Duration.js"
 import { listenFailure } from "./ListenFailure.js"
@@ -50,6 +51,12 @@ const optionalCount = (flag: string, description: string) =>
     Flag.withMetavar("N"),
     Flag.withDescription(`${description} (default none)`)
   )
+
+/** `https://pipe.example.com[:port][/prefix]`, kept without its trailing slash. */
+const publicUrlOf = (raw: string): Option.Option<string> => {
+  if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/.test(raw)) return Option.none()
+  return Option.some(raw.replace(/\/+$/, ""))
+}
 
 const serverOptions = {
   host: text("host", defaultSettings.host, "Address to listen on", "ADDR"),
@@ -106,6 +113,37 @@ const serverOptions = {
     Flag.withDefault<LogFormat>("json"),
     Flag.withMetavar("json|pretty"),
     Flag.withDescription("Log lines (default json)")
+  ),
+  // Scaling out behind a load balancer (issue 14, protocol §11)
+  nodeName: Flag.String("node-name").pipe(
+    Flag.withFallbackConfig(Config.String(envName("node-name"))),
+    Flag.withDefault(hostname()),
+    Flag.filterMap(
+      (raw) => /^[A-Za-z0-9._:-]{1,64}$/.test(raw) ? Option.some(raw) : Option.none(),
+      () => "Expected 1 to 64 of A-Z a-z 0-9 . _ : -"
+    ),
+    Flag.withMetavar("NAME"),
+    Flag.withDescription("X-Pipe-Node on every answer (default host name)")
+  ),
+  adminPort: Flag.Int("admin-port").pipe(
+    Flag.withFallbackConfig(Config.Int(envName("admin-port"))),
+    Flag.optional,
+    Flag.withMetavar("N"),
+    Flag.withDescription("Serve /healthz, /metrics also on N (default none)")
+  ),
+  keepaliveTimeout: duration("keepalive-timeout", "5s", "Idle keep-alive connection lifetime"),
+  senderStatus: text("sender-status", "early", "late: lines wait for the body", "MODE").pipe(
+    Flag.filterMap(
+      (raw): Option.Option<SenderStatusMode> => raw === "early" || raw === "late" ? Option.some(raw) : Option.none(),
+      () => "Expected early or late"
+    )
+  ),
+  publicUrl: Flag.String("public-url").pipe(
+    Flag.withFallbackConfig(Config.String(envName("public-url"))),
+    Flag.filterMap(publicUrlOf, () => "Expected an http:// or https:// URL without query or fragment"),
+    Flag.optional,
+    Flag.withMetavar("URL"),
+    Flag.withDescription("Base URL in /help and the home page (default Host)")
   )
 }
 

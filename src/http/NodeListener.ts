@@ -4,12 +4,21 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http"
 // Node's bundled undici, web streams, perf_hooks and worker_threads (measured: idle RSS 87.5 -> 83.8 MB).
 const { createServer } = process.getBuiltinModule("node:http")
 
+/** What the listener needs to know of the node it serves. */
+export interface ListenerOptions {
+  /** `X-Pipe-Node` on every answer: behind a balancer, where a path lives. */
+  readonly nodeName: string
+  readonly keepAliveTimeoutMs: number
+}
+
 /**
  * The Node HTTP server under the platform, set up for a pipe server: hour-long requests, HTTP/1.0 clients
- * answered as such, and no raw-socket upgrade path.
+ * answered as such, every answer naming its node, and no raw-socket upgrade path.
  */
-export const makeNodeListener = (): Server => {
+export const makeNodeListener = (options: ListenerOptions): Server => {
   const server = createServer({
+    // Behind a balancer the proxy reuses its connections: it must close an idle one before we do.
+    keepAliveTimeout: options.keepAliveTimeoutMs,
     // Node's default would cut every request still uploading after 5 minutes: an 8-hour transfer is one request.
     requestTimeout: 0,
     // Slowloris: a client gets 20 s to finish sending its headers, and headers are capped at 16 KiB.
@@ -19,6 +28,9 @@ export const makeNodeListener = (): Server => {
   // A client's FIN stays a departure (Node's default, and piping-server's): a killed curl sends one, and
   // a waiting party's slot must be freed at once; a client that half-closes is taken as gone.
   server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+    // Set before any handler runs, so that it is on every answer: the platform's responses merge it into
+    // their `writeHead`, and the data path writes its responses on this same `res`.
+    res.setHeader("x-pipe-node", options.nodeName)
     if (req.httpVersion === "1.0") answerAsHttp10(res)
   })
   return server

@@ -21,7 +21,15 @@ export const handleReceiver = (path: string, name: PipeName, query: URLSearchPar
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
       const actor = yield* registry.acquire(name, "party")
-      const party = makeReceiverParty({ res, disposition: disposition(query), http10: req.httpVersion === "1.0" })
+      // nginx (and ingress-nginx) would buffer the body otherwise; the transfer's `writeHead` keeps it.
+      res.setHeader("x-accel-buffering", "no")
+      const party = makeReceiverParty({
+        res,
+        disposition: disposition(query),
+        http10: req.httpVersion === "1.0",
+        proxied: req.headers["x-forwarded-for"] !== undefined || req.headers["forwarded"] !== undefined ||
+          req.headers["via"] !== undefined
+      })
       const ticket = yield* actor.joinReceiver({ party, n, path })
       yield* Deferred.await(ticket.settled)
       return answeredDirectly(res)

@@ -1,9 +1,10 @@
-import { Effect, Metric, Schema } from "effect"
+import { Effect, Metric, Option, Schema } from "effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { gaugeValue, PipeMetrics } from "../actors/PipeMetrics.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { Health } from "../schema/Health.js"
+import { ServerConfig } from "../ServerConfig.js"
 import { version } from "../Version.js"
 import { helpText, homePage, noscriptPage } from "../web/index.js"
 import { ClientAddress } from "./ClientAddress.js"
@@ -19,7 +20,7 @@ const encodeHealth = Schema.encodeEffect(Health)
 export const health = Effect.gen(function*() {
   const registry = yield* PipeRegistry
   return yield* encodeHealth({
-    status: "ok",
+    status: (yield* registry.draining) ? "draining" : "ok",
     version,
     uptimeSec: Math.round((Date.now() - startedAt) / 100) / 10,
     pipes: yield* registry.size,
@@ -39,7 +40,9 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const clientAddress = yield* ClientAddress
-    const baseUrl = () => publicBaseUrl(request.headers, clientAddress.of(request))
+    // `--public-url` (issue 14): behind a balancer the URL users should type is the balancer's, not the Host.
+    const { publicUrl } = yield* ServerConfig
+    const baseUrl = () => Option.getOrElse(publicUrl, () => publicBaseUrl(request.headers, clientAddress.of(request)))
     switch (path) {
       case "/":
         return HttpServerResponse.setHeaders(pageResponse(homePage(baseUrl())), hostDependent)
@@ -54,15 +57,26 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
         return HttpServerResponse.text(`${version}\n`, { contentType: "text/plain" })
       case "/healthz":
       case "/api/v1/pipe/health":
-        return HttpServerResponse.jsonUnsafe(yield* health, { headers: { "cache-control": "no-store" } })
+        return yield* healthResponse
       case "/metrics":
-        return HttpServerResponse.text(yield* metricsWithPipes, { contentType: "text/plain; version=0.0.4" })
+        return yield* metricsResponse
       case "/favicon.ico":
         return HttpServerResponse.empty({ status: 204 })
       case "/robots.txt":
         return HttpServerResponse.text("User-agent: *\nDisallow: /\n", { contentType: "text/plain" })
     }
   })
+
+/** A draining node fails its health check: that is how a balancer learns to send new paths elsewhere. */
+export const healthResponse = Effect.map(health, (body) =>
+  HttpServerResponse.jsonUnsafe(body, {
+    status: body.status === "draining" ? 503 : 200,
+    headers: { "cache-control": "no-store" }
+  }))
+
+export const metricsResponse = Effect.suspend(() => metricsWithPipes).pipe(
+  Effect.map((text) => HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4" }))
+)
 
 /** Open pipes are a registry fact, not a counter: set it right before rendering. */
 const metricsWithPipes = Effect.gen(function*() {

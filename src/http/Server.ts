@@ -1,6 +1,6 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import type { Duration, Metric } from "effect"
-import { Console, Effect, Layer, Logger, Schedule, Scheduler } from "effect"
+import type { Metric } from "effect"
+import { Console, Duration, Effect, Layer, Logger, Option, Schedule, Scheduler } from "effect"
 import * as HttpServer from "effect/http/HttpServer"
 import type { Server } from "node:http"
 import { gaugeValue, PipeMetrics } from "../actors/PipeMetrics.js"
@@ -13,6 +13,7 @@ import { ServerConfig } from "../ServerConfig.js"
 import { TransferRunnerLive } from "../transfer/Transfer.js"
 import { AccessControl } from "./AccessControl.js"
 import type { AccessSetupFailed } from "./AccessControl.js"
+import { serveAdmin } from "./AdminListener.js"
 import { pipeApp } from "./App.js"
 import { ClientAddress } from "./ClientAddress.js"
 import { ConnectionLimit } from "./ConnectionLimit.js"
@@ -28,17 +29,21 @@ const awaitZero = (gauge: Metric.Gauge<number>, every: Duration.Input, limit: Du
   )
 
 /**
- * SIGTERM/SIGINT: stop accepting, refuse new pipe requests, let running transfers finish for up to `grace`,
- * then end every path visibly (receivers see a broken transfer, spectators `done` with `ok: false`) and
- * cut what is left, so the process exits 0 with nothing open.
+ * SIGTERM/SIGINT: a drain a load balancer can follow (protocol §11). The node keeps listening while running
+ * transfers finish (for up to `grace`): `/healthz` answers 503 `draining`, so the balancer's checks move new
+ * paths elsewhere; waiting parties and new pipe requests get 503 + `Retry-After` at once, so their clients
+ * retry on the node that takes the path next. Then the listener closes, every path still open ends visibly
+ * (receivers see a broken transfer, spectators `done` with `ok: false`) and what is left is cut, so the
+ * process exits 0 with nothing open.
  */
 const gracefulShutdown = (nodeServer: Server, registry: PipeRegistry["Service"], settings: ServerSettings) =>
   Effect.gen(function*() {
-    nodeServer.close()
     yield* registry.drain
     const active = yield* gaugeValue(PipeMetrics.gauges.transfersActive)
-    yield* Effect.logInfo("shutting down").pipe(Effect.annotateLogs({ activeTransfers: active }))
+    yield* Effect.logInfo("draining").pipe(Effect.annotateLogs({ activeTransfers: active }))
     yield* awaitZero(PipeMetrics.gauges.transfersActive, "100 millis", settings.shutdownGrace)
+    nodeServer.close()
+    yield* Effect.logInfo("shutting down")
     yield* registry.shutdown
     // Spectators now read their last `done` and their streams end; give them a moment to flush it.
     yield* awaitZero(PipeMetrics.gauges.spectatorsActive, "20 millis", "2 seconds")
@@ -55,7 +60,10 @@ export const serve = (
   settings: ServerSettings,
   logFormat: LogFormat
 ): Effect.Effect<void, HistoryUnavailable | AccessSetupFailed> => {
-  const nodeServer = makeNodeListener()
+  const nodeServer = makeNodeListener({
+    nodeName: settings.nodeName,
+    keepAliveTimeoutMs: Duration.toMillis(settings.keepaliveTimeout)
+  })
   const lifecycle = Layer.effectDiscard(Effect.gen(function*() {
     const registry = yield* PipeRegistry
     const address = nodeServer.address()
@@ -63,6 +71,12 @@ export const serve = (
       ? String(address)
       : `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`
     yield* Console.log(`pipe listening on ${url}`)
+    if (Option.isSome(settings.adminPort)) {
+      // Its finalizer is added first, so it runs after the graceful shutdown: checks see `draining` to the end.
+      const admin = yield* serveAdmin(settings.host, settings.adminPort.value, settings.nodeName)
+      const where = admin.address()
+      yield* Console.log(`pipe admin on ${typeof where === "object" && where !== null ? where.port : String(where)}`)
+    }
     // Runs before the platform's own finalizers (finalizers run in reverse): the graceful shutdown.
     yield* Effect.addFinalizer(() => gracefulShutdown(nodeServer, registry, settings))
   }))

@@ -31,6 +31,11 @@ export interface NodeReceiver {
   readonly disposition: Disposition
   /** An HTTP/1.0 client: a body of unknown length reaches it close-delimited. */
   readonly http10: boolean
+  /**
+   * The request came through a proxy (it says so with `X-Forwarded-For`, `Forwarded` or `Via`): the peer that
+   * reads our response is the proxy, which may close its side with a reset once it has read the end.
+   */
+  readonly proxied: boolean
 }
 
 const senders = new WeakMap<SenderParty, NodeSender>()

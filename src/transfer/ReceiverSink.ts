@@ -9,8 +9,14 @@ import type { Sink } from "./Relay.js"
  * `Connection: close` response, so its FIN after our last byte says it did; a client that dies with data
  * unread resets instead. Node would destroy the socket right after our own FIN and never hear the peer's, so
  * this socket only half-closes and waits for the peer to finish (bounded by the transfer's stall timeout).
+ *
+ * Through a proxy the peer is the proxy, and HAProxy closes a server connection it is done with by a reset
+ * (`SO_LINGER` 0, no TIME_WAIT on its side) as soon as it has read the whole body: measured, every receiver
+ * through HAProxy 2.6 ended so, and its sender was told `All receiver(s) aborted halfway.` after a complete
+ * transfer. So for a proxied request the proxy having taken the end is what the server can know: a close after
+ * our last byte has left counts as read. (Whether the proxy's client read it, only the proxy can tell.)
  */
-export const receiverSink = (res: ServerResponse, closeDelimited: boolean): Sink => {
+export const receiverSink = (res: ServerResponse, closeDelimited: boolean, proxied = false): Sink => {
   const socket = res.socket
   const readEnd = new Promise<boolean>((resolve) => {
     if (socket === null || socket.destroyed) return resolve(false)
@@ -21,7 +27,7 @@ export const receiverSink = (res: ServerResponse, closeDelimited: boolean): Sink
     socket.once("end", () => {
       peerFinished = true
     })
-    socket.once("close", () => resolve(peerFinished && res.writableFinished))
+    socket.once("close", () => resolve((peerFinished || proxied) && res.writableFinished))
   })
   return {
     stream: res,

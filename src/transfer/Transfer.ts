@@ -82,7 +82,7 @@ export const runTransfer = (
       receiver.res.writeHead(200, receiverHeaders(body.value, xPiping, receiver.disposition, fallbackName))
       receiver.res.flushHeaders()
       const closeDelimited = receiver.http10 && body.value.contentLength === undefined
-      return receiverSink(receiver.res, closeDelimited)
+      return receiverSink(receiver.res, closeDelimited, receiver.proxied)
     })
 
     const result = yield* Effect.callback<RelayResult>((resume) => {

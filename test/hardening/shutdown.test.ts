@@ -1,5 +1,6 @@
-// Graceful shutdown (SIGTERM): the server stops accepting, lets running transfers go on for --shutdown-grace,
-// then ends what is left visibly — receivers' connections destroyed (curl 18/56), the sender told
+// Graceful shutdown (SIGTERM), a drain a balancer can follow (protocol §11): the server keeps listening,
+// `/healthz` answers 503 `draining`, waiting parties get their 503 at once, running transfers go on for
+// --shutdown-grace; then the listener closes and what is left ends visibly — receivers' connections destroyed (curl 18/56), the sender told
 // `[ERROR] The server is shutting down.`, spectators `done` with ok:false and a cleanly ended stream, waiting
 // parties a 503 — and exits 0. A transfer that finishes within the grace completes intact.
 import { connect } from "node:net"
@@ -7,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { TRUNCATED } from "../support/curl.js"
 import { PrngSource } from "../support/data.js"
 import { watchPath } from "../support/hardening-sse.js"
-import { BodyReader, openRequest } from "../support/http.js"
+import { BodyReader, openRequest, request } from "../support/http.js"
 import { pipePath, uniqueName, waitForProbe, waitForReceivers } from "../support/pipe.js"
 import { type ServerHandle, startServer } from "../support/server.js"
 import { curlReceiver, curlSender } from "../support/transfer.js"
@@ -21,6 +22,13 @@ afterEach(async () => {
 }, 20_000)
 
 const start = async (flags: ReadonlyArray<string>): Promise<ServerHandle> => (current = await startServer(flags))
+
+/** Resolves once `/healthz` answers 503 `draining`: the drain has begun, and the node still listens. */
+const draining = (server: ServerHandle): Promise<boolean> =>
+  waitFor(async () => {
+    const reply = await request(server.url, "/healthz")
+    return reply.status === 503 && (JSON.parse(reply.text) as { status: string }).status === "draining"
+  }, { what: "/healthz 503 draining", timeoutMs: 5_000 })
 
 /** Resolves once a new TCP connection to the port is refused: the listener is closed. */
 const listenerClosed = (server: ServerHandle): Promise<boolean> =>
@@ -64,14 +72,18 @@ describe("SIGTERM", () => {
 
       const signalled = performance.now()
       server.kill("SIGTERM")
-      await listenerClosed(server)
+      await draining(server)
 
+      // At once, not after the grace: its client retries on the node that takes the path next.
       const waitingRes = await within(waiting.response, 5_000, "the waiting receiver's answer")
+      const waitingAfter = (performance.now() - signalled) / 1000
       const waitingBody = (await new BodyReader(waitingRes).complete).toString("utf8")
-      expect({ status: waitingRes.statusCode, body: waitingBody }).toEqual({
-        status: 503,
-        body: "[ERROR] The server is shutting down.\n"
-      })
+      expect({ status: waitingRes.statusCode, body: waitingBody, retryAfter: waitingRes.headers["retry-after"] })
+        .toEqual({ status: 503, body: "[ERROR] The server is shutting down.\n", retryAfter: "5" })
+      expect(waitingAfter, "the waiting receiver was answered before the grace ran out").toBeLessThan(0.9)
+      // A new pipe request during the drain: the same 503, distinct from a full server's.
+      const late = await request(server.url, pipePath(uniqueName("shutdown-new")), { method: "PUT", body: "x" })
+      expect([late.status, late.text]).toEqual([503, "[ERROR] The server is shutting down.\n"])
 
       const done = await within(spectator.done, 5_000, "the spectator's done")
       const doneAfter = (performance.now() - signalled) / 1000
@@ -79,6 +91,8 @@ describe("SIGTERM", () => {
       expect(done.error).toMatch(/shutting down/i)
       expect(doneAfter, "the transfer was given its grace before being aborted").toBeGreaterThanOrEqual(0.9)
       expect(await within(spectator.ended, 5_000, "the spectator's stream end")).toBe("end")
+      // Past the grace the listener closes.
+      await listenerClosed(server)
 
       const got = await within(receiver.result, 5_000, "the receiver's exit")
       expect(TRUNCATED).toContain(got.code)
@@ -113,7 +127,7 @@ describe("SIGTERM", () => {
 
     const signalled = performance.now()
     server.kill("SIGTERM")
-    await listenerClosed(server) // the shutdown has begun: only now does the rest of the body flow
+    await draining(server) // the drain has begun: only now does the rest of the body flow
     source.release()
     const [sent, received] = await Promise.all([sender.result, receiver.result])
     expect({ sender: sent.code, receiver: received.code, bytes: received.bytes, sha256: received.sha256 }).toEqual({
@@ -135,5 +149,24 @@ describe("SIGTERM", () => {
       } s after SIGTERM, exit after ${((performance.now() - signalled) / 1000).toFixed(2)} s`
     )
     expect(exit).toEqual({ code: 0, signal: null })
+  }, 30_000)
+})
+
+describe("SIGTERM with --sender-status late", () => {
+  it("a waiting sender has been told nothing yet, so the drain answers it with a real 503", async () => {
+    const server = await start(["--retention", "0s", "--sender-status", "late"])
+    const path = pipePath(uniqueName("shutdown-late"))
+    const { req, response } = openRequest(server.url, path, { method: "PUT", headers: { "content-length": "6" } })
+    req.end("hello\n")
+    await waitForProbe(server, path, (p) => p.state === "waiting", "the sender waiting")
+    server.kill("SIGTERM")
+    const res = await within(response, 5_000, "the waiting sender's answer")
+    const body = (await new BodyReader(res).complete).toString("utf8")
+    expect([res.statusCode, body, res.headers["retry-after"]]).toEqual([
+      503,
+      "[ERROR] The server is shutting down.\n",
+      "5"
+    ])
+    expect(await within(server.exited, 5_000, "exit")).toEqual({ code: 0, signal: null })
   }, 30_000)
 })

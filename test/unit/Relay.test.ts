@@ -640,7 +640,7 @@ const pairOver = (server: Loopback) =>
       sender,
       receiver,
       senderParty: makeSenderParty({ req: sent.req, res: sent.res, held: undefined, report: undefined }),
-      receiverParty: makeReceiverParty({ res: received.res, disposition: noDisposition, http10: false })
+      receiverParty: makeReceiverParty({ res: received.res, disposition: noDisposition, http10: false, proxied: false })
     }
   })
 

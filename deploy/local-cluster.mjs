@@ -49,6 +49,8 @@ for (const node of nodes) {
     String(node.admin),
     "--node-name",
     node.name,
+    "--trust-proxy",
+    "127.0.0.1/32",
     "--log-format",
     "pretty"
   ])

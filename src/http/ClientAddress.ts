@@ -11,9 +11,16 @@ export interface Origin {
   readonly proto: "http" | "https" | undefined
   /** `X-Forwarded-Host` of a trusted proxy, for the URLs we print. */
   readonly host: string | undefined
+  /** The request came through one of our trusted proxies (`--trust-proxy`): its peer is the proxy. */
+  readonly viaProxy: boolean
 }
 
-const untrusted = (peer: string | undefined): Origin => ({ ip: peer ?? "unknown", proto: undefined, host: undefined })
+const untrusted = (peer: string | undefined): Origin => ({
+  ip: peer ?? "unknown",
+  proto: undefined,
+  host: undefined,
+  viaProxy: false
+})
 
 /**
  * Reads a request's origin. Without `--trust-proxy` every `X-Forwarded-*` header is ignored and the origin is
@@ -35,7 +42,8 @@ export class ClientAddress extends Context.Service<ClientAddress, {
           return {
             ip: clientAddressOf(peer, forwardedFor === undefined ? [] : [forwardedFor], trustProxy),
             proto: proto === "https" || proto === "http" ? proto : undefined,
-            host: firstForwarded(request.headers["x-forwarded-host"])
+            host: firstForwarded(request.headers["x-forwarded-host"]),
+            viaProxy: true
           }
         }
       })

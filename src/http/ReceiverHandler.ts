@@ -4,6 +4,7 @@ import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { PipeName } from "../domain/PipeName.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { makeReceiverParty } from "../transfer/NodeParty.js"
+import { ClientAddress } from "./ClientAddress.js"
 import { nodeExchange } from "./NodeExchange.js"
 import { disposition, receiverCount } from "./Query.js"
 import { answeredDirectly } from "./RawResponse.js"
@@ -14,7 +15,8 @@ import { answeredDirectly } from "./RawResponse.js"
  */
 export const handleReceiver = (path: string, name: PipeName, query: URLSearchParams) =>
   Effect.gen(function*() {
-    const { req, res } = nodeExchange(yield* HttpServerRequest.HttpServerRequest)
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const { req, res } = nodeExchange(request)
     const { maxReceivers } = yield* ServerConfig
     const n = yield* receiverCount(query, maxReceivers)
 
@@ -27,8 +29,9 @@ export const handleReceiver = (path: string, name: PipeName, query: URLSearchPar
         res,
         disposition: disposition(query),
         http10: req.httpVersion === "1.0",
-        proxied: req.headers["x-forwarded-for"] !== undefined || req.headers["forwarded"] !== undefined ||
-          req.headers["via"] !== undefined
+        // Only a peer `--trust-proxy` names is a proxy: a client's own `X-Forwarded-For` must not make its early
+        // close count as a receipt (protocol §11: from anyone else these headers are ignored).
+        proxied: (yield* ClientAddress).of(request).viaProxy
       })
       const ticket = yield* actor.joinReceiver({ party, n, path })
       yield* Deferred.await(ticket.settled)

@@ -30,7 +30,16 @@ export interface Node {
 
 export const startNode = async (name: string, flags: ReadonlyArray<string> = []): Promise<Node> => {
   const adminPort = await freePort()
-  const server = await startServer([...flags, "--node-name", name, "--admin-port", String(adminPort)])
+  // The proxies run on loopback: trusting it is what a deployment does for its balancer's address.
+  const server = await startServer([
+    ...flags,
+    "--node-name",
+    name,
+    "--admin-port",
+    String(adminPort),
+    "--trust-proxy",
+    "127.0.0.1/32"
+  ])
   return { name, server, adminPort }
 }
 

@@ -9,7 +9,7 @@ import type { Stamped, Subscription } from "../../src/actors/SpectatorHub.js"
 import { PipeName } from "../../src/domain/PipeName.js"
 import { SenderLine } from "../../src/domain/SenderLine.js"
 import { completed, failed, failedInternally } from "../../src/domain/TransferStats.js"
-import type { ErrorShape, FakeReceiver, FakeSender } from "./support/fakes.js"
+import type { ErrorShape, FakeReceiver, FakeRunner, FakeSender } from "./support/fakes.js"
 import {
   actorOn,
   errorShapeOf,
@@ -57,6 +57,23 @@ const readToEnd = (subscription: Subscription) =>
   })
 
 const internalError = "The transfer failed on an internal error."
+
+/**
+ * One transfer of `bytes` through the registry's actor for `name`, completed; its parties' handlers still hold
+ * the actor in the returned scope, as a real handler does until its party is settled.
+ */
+const completedTransfer = (registry: PipeRegistry["Service"], fake: FakeRunner, bytes: number) =>
+  Effect.gen(function*() {
+    const handlers = yield* Scope.make()
+    const actor = yield* registry.acquire(name, "party").pipe(Scope.provide(handlers))
+    const ticket = yield* joinSender(actor, fakeSender()).pipe(Scope.provide(handlers))
+    yield* joinReceiver(actor, fakeReceiver()).pipe(Scope.provide(handlers))
+    const run = yield* fake.nextRun
+    run.meter.bytes = bytes
+    yield* Deferred.succeed(run.finish, completed)
+    yield* Deferred.await(ticket.settled)
+    return { actor, handlers }
+  })
 
 /** The last holder's letting go runs in a fiber of its own: wait until the registry has no actor left. */
 const waitForNoActor = (registry: PipeRegistry["Service"]) =>
@@ -321,14 +338,7 @@ describe("PipeActor", () => {
       Effect.gen(function*() {
         const fake = yield* makeFakeRunner()
         const registry = yield* registryOn(fake, { retention: Duration.seconds(30) })
-        const handlers = yield* Scope.make()
-        const actor = yield* registry.acquire(name, "party").pipe(Scope.provide(handlers))
-        const ticket = yield* joinSender(actor, fakeSender()).pipe(Scope.provide(handlers))
-        yield* joinReceiver(actor, fakeReceiver()).pipe(Scope.provide(handlers))
-        const run = yield* fake.nextRun
-        run.meter.bytes = 7
-        yield* Deferred.succeed(run.finish, completed)
-        yield* Deferred.await(ticket.settled)
+        const { actor, handlers } = yield* completedTransfer(registry, fake, 7)
         const held = yield* actor.view
         yield* Scope.close(handlers, Exit.void)
 
@@ -417,14 +427,7 @@ describe("PipeActor", () => {
         const first = yield* Scope.make()
         const watcher = yield* registry.acquire(name, "spectator").pipe(Scope.provide(first))
         const live = yield* watcher.watch(path).pipe(Scope.provide(first))
-        const handlers = yield* Scope.make()
-        const actor = yield* registry.acquire(name, "party").pipe(Scope.provide(handlers))
-        const ticket = yield* joinSender(actor, fakeSender()).pipe(Scope.provide(handlers))
-        yield* joinReceiver(actor, fakeReceiver()).pipe(Scope.provide(handlers))
-        const run = yield* fake.nextRun
-        run.meter.bytes = 9
-        yield* Deferred.succeed(run.finish, completed)
-        yield* Deferred.await(ticket.settled)
+        const { handlers } = yield* completedTransfer(registry, fake, 9)
         const liveDone = (yield* live.subscription.take).find((s) => s.event.event === "done")
         yield* Scope.close(handlers, Exit.void)
         yield* Scope.close(first, Exit.void)
@@ -449,12 +452,7 @@ describe("PipeActor", () => {
       Effect.gen(function*() {
         const fake = yield* makeFakeRunner()
         const registry = yield* registryOn(fake, { retention: Duration.seconds(30) })
-        const handlers = yield* Scope.make()
-        const actor = yield* registry.acquire(name, "party").pipe(Scope.provide(handlers))
-        const ticket = yield* joinSender(actor, fakeSender()).pipe(Scope.provide(handlers))
-        yield* joinReceiver(actor, fakeReceiver()).pipe(Scope.provide(handlers))
-        yield* Deferred.succeed((yield* fake.nextRun).finish, completed)
-        yield* Deferred.await(ticket.settled)
+        const { handlers } = yield* completedTransfer(registry, fake, 1)
         yield* Scope.close(handlers, Exit.void)
         yield* waitForNoActor(registry)
         // A latecomer reads the replay (fresh ids, after the live `done`) and goes, and the actor with it.

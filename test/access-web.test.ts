@@ -93,6 +93,45 @@ describe("home page with a token", () => {
   })
 })
 
+describe("/noscript with a token", () => {
+  it("takes the token in its path form and sends it in the form's ?token=, never showing it", async () => {
+    const name = uniqueName("noscript-token")
+    const { page, requests } = await open("/noscript")
+    await page.fill("#path", name)
+    await page.fill("#token", admin)
+    await page.click("button[type=submit]")
+    await page.waitForSelector("#input_file")
+    const action = `${pipePath(name)}?token=${admin}`
+    expect(await page.getAttribute("form", "action")).toBe(action)
+    expect(await page.textContent(".target code")).toBe(pipePath(name))
+    expect(await page.getAttribute(".modes a:not([aria-current])", "href")).toBe(
+      `/noscript?path=${name}&mode=text&token=${admin}`
+    )
+
+    const receiver = spawnCurl(["-H", `Authorization: Bearer ${admin}`, `${url()}${pipePath(name)}`])
+    await waitFor(
+      async () =>
+        (await request(url(), pipePath(name), { method: "HEAD", headers: bearer })).headers["x-pipe-receivers"] ===
+          "1/1",
+      { what: "the receiver waiting" }
+    )
+    await page.setInputFiles("#input_file", { name: "note.txt", mimeType: "text/plain", buffer: Buffer.from("form") })
+    await page.click("button[type=submit]")
+    await page.waitForFunction(() => document.body.innerText.includes("All receiver(s) received successfully."))
+    expect((await receiver.result).stdoutText).toBe("form")
+    expect(requests.filter((r) => r.startsWith("POST "))).toEqual([`POST ${url()}${action}`])
+  })
+
+  it("without one the upload is refused with the 401 of §12", async () => {
+    const name = uniqueName("noscript-none")
+    const { page } = await open(`/noscript?path=${name}&mode=text`)
+    expect(await page.getAttribute("form", "action")).toBe(pipePath(name))
+    await page.fill("#input_text", "refused")
+    await page.click("button[type=submit]")
+    await page.waitForFunction(() => document.body.innerText.includes("A token is required for send on"))
+  })
+})
+
 describe("dashboard with ?token=", () => {
   it("follows the stream with the page's token; its share link carries a watch-only token", async () => {
     const name = uniqueName("dash-token")

@@ -273,7 +273,12 @@ describe("access matrix: role × token kind × method (--tokens-file and --token
     for (const page of ["/", "/help", "/noscript", "/version", "/healthz", "/metrics", "/robots.txt"]) {
       expect((await request(server().url, page)).status, page).toBe(200)
     }
-    expect((await request(server().url, "/x", { method: "OPTIONS" })).status).toBe(200)
+    const preflight = await request(server().url, "/x", { method: "OPTIONS" })
+    expect(preflight.status).toBe(200)
+    // A page on another origin may send its token as a header (an open server keeps §7's list: headers.test.ts).
+    expect(preflight.headers["access-control-allow-headers"]).toBe(
+      "Content-Type, Content-Disposition, X-Piping, Authorization"
+    )
     // Errors that need no token to be told come first: an invalid path is a 400 for anyone.
     expect((await request(server().url, "/a/../b")).status).toBe(400)
   })

@@ -29,6 +29,7 @@ padding:10px 12px;font-size:.9rem}
 .modes a[aria-current=page]{background:var(--tab);color:var(--text);box-shadow:0 1px 3px rgba(0,0,0,.12)}
 input[type=file]{width:100%;font:inherit;color:var(--text);background:var(--bg);border:1.5px dashed var(--line);border-radius:12px;padding:18px 12px}
 .row{display:grid;grid-template-columns:minmax(0,1fr) 104px;gap:12px}
+label small{color:var(--muted);font-weight:400}
 .note{color:var(--muted);font-size:.85rem;margin:0}
 .switch{margin:14px 0 0;font-size:.9rem}
 @media (max-width:520px){.wrap{padding:0 14px}.card{padding:16px}.row{grid-template-columns:minmax(0,1fr) 84px}}
@@ -50,8 +51,23 @@ ${content}
 <footer class="wrap narrow foot">This page runs no script. Nothing is stored: the receiver gets the bytes while you send them.</footer>`
   }, noscriptCapabilities)
 
+/**
+ * A token (protocol §12) for a server that asks for one: this page has no script to send a header, so it rides in
+ * the form's `?token=`, which the server takes as well and never logs.
+ */
+const tokenOf = (query: URLSearchParams): string | undefined => {
+  const token = query.get("token")?.trim()
+  return token === undefined || token === "" ? undefined : token
+}
+
 /** No `?path` yet (or an unusable one): a GET form that reloads this page with the chosen path. */
-const choosePath = (nonce: string, mode: "file" | "text", problem: string | undefined, value: string) =>
+const choosePath = (
+  nonce: string,
+  mode: "file" | "text",
+  problem: string | undefined,
+  value: string,
+  token: string | undefined
+) =>
   page(
     nonce,
     "pipe: send without JavaScript",
@@ -66,6 +82,8 @@ const choosePath = (nonce: string, mode: "file" | "text", problem: string | unde
 required maxlength="512" autocomplete="off" autocapitalize="off" spellcheck="false"></div>
 <div><label for="n">Receivers</label><input type="number" id="n" name="n" value="1" min="1" max="256" step="1"></div>
 </div>
+<div><label for="token">Token <small>(only if this server asks for one)</small></label><input type="password" id="token"
+name="token" value="${escapeHtml(token ?? "")}" autocomplete="off" autocapitalize="off" spellcheck="false"></div>
 <input type="hidden" name="mode" value="${mode}">
 ${problem === undefined ? "" : `<p class="error" role="alert">${escapeHtml(problem)}</p>`}
 <p class="note">Letters, digits, <code>. _ ~ -</code> and <code>/</code> between parts.</p>
@@ -78,19 +96,22 @@ ${problem === undefined ? "" : `<p class="error" role="alert">${escapeHtml(probl
 export const renderNoscript = (query: URLSearchParams, nonce: string): Page => {
   const mode = query.get("mode") === "text" ? "text" : "file"
   const raw = query.get("path")
-  if (raw === null || raw.trim() === "") return choosePath(nonce, mode, undefined, "")
+  const token = tokenOf(query)
+  if (raw === null || raw.trim() === "") return choosePath(nonce, mode, undefined, "", token)
   const path = sanitiseNoscriptPath(raw)
   if (Option.isNone(parsePipeName(path))) {
     const problem =
       `“${path === "" ? raw : path}” is not a valid path: use 1 to 512 bytes of letters, digits, . _ ~ - in parts ` +
       `separated by single slashes, without “.” or “..” parts.`
-    return choosePath(nonce, mode, problem, path)
+    return choosePath(nonce, mode, problem, path, token)
   }
   const n = validN(query.get("n")) ?? 1
-  const action = `/api/v1/pipe/${path}${n > 1 ? `?n=${n}` : ""}`
-  const link = (m: "file" | "text") => {
-    const params = new URLSearchParams({ path, mode: m })
-    if (n > 1) params.set("n", String(n))
+  const target = `/api/v1/pipe/${path}${n > 1 ? `?n=${n}` : ""}`
+  const action = token === undefined ? target : `${target}${n > 1 ? "&" : "?"}token=${encodeURIComponent(token)}`
+  const link = (m: "file" | "text", to: string) => {
+    const params = new URLSearchParams(to === "" ? { mode: m } : { path: to, mode: m })
+    if (n > 1 && to !== "") params.set("n", String(n))
+    if (token !== undefined) params.set("token", token)
     return `/noscript?${params.toString()}`
   }
   const input = mode === "file"
@@ -104,15 +125,15 @@ export const renderNoscript = (query: URLSearchParams, nonce: string): Page => {
 transfer ends.</p></section>
 <section class="card">
 <form method="post" action="${escapeHtml(action)}" enctype="multipart/form-data" accept-charset="utf-8">
-<p class="target"><span>To</span><code>${escapeHtml(action)}</code></p>
-<nav class="modes" aria-label="What to send"><a href="${escapeHtml(link("file"))}"${
+<p class="target"><span>To</span><code>${escapeHtml(target)}</code></p>
+<nav class="modes" aria-label="What to send"><a href="${escapeHtml(link("file", path))}"${
       mode === "file" ? ` aria-current="page"` : ""
     }>File</a>` +
-      `<a href="${escapeHtml(link("text"))}"${mode === "text" ? ` aria-current="page"` : ""}>Text</a></nav>
+      `<a href="${escapeHtml(link("text", path))}"${mode === "text" ? ` aria-current="page"` : ""}>Text</a></nav>
 ${input}
 <button class="btn block" type="submit">Send</button>
 </form>
-<p class="switch"><a href="/noscript?mode=${mode}">Use another path</a></p>
+<p class="switch"><a href="${escapeHtml(link(mode, ""))}">Use another path</a></p>
 </section>`
   )
 }

@@ -37,9 +37,9 @@ code,pre,kbd,.mono{font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Conso
 h1,h2,h3{line-height:1.2;letter-spacing:-.015em;margin:0}
 label{display:block;font-weight:600;font-size:.9rem;margin:0 0 6px}
 .hint{color:var(--muted);font-size:.85rem;margin:6px 0 0}
-input[type=text],input[type=number],textarea{width:100%;min-width:0;font:inherit;color:var(--text);background:var(--bg);
+input[type=text],input[type=number],input[type=password],textarea{width:100%;min-width:0;font:inherit;color:var(--text);background:var(--bg);
 border:1px solid var(--line);border-radius:10px;padding:10px 12px;outline:none;transition:border-color .15s,box-shadow .15s}
-input[type=text]:focus,input[type=number]:focus,textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 22%,transparent)}
+input[type=text]:focus,input[type=number]:focus,input[type=password]:focus,textarea:focus{border-color:var(--accent);box-shadow:0 0 0 3px color-mix(in srgb,var(--accent) 22%,transparent)}
 textarea{min-height:140px;resize:vertical;font-family:inherit}
 .btn{display:inline-flex;align-items:center;justify-content:center;gap:8px;font:inherit;font-weight:600;border:0;border-radius:10px;
 padding:11px 18px;cursor:pointer;background:var(--accent);color:var(--accent-text);text-decoration:none;transition:filter .15s,transform .05s}

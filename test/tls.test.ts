@@ -10,7 +10,7 @@ import { spawnTracked } from "./support/child.js"
 import { curl, header } from "./support/curl.js"
 import { PrngSource } from "./support/data.js"
 import { pipePath, uniqueName, waitForProbe, waitForReceivers } from "./support/pipe.js"
-import { useServer } from "./support/server.js"
+import { startServer, useServer } from "./support/server.js"
 import { makeCertificate, tlsFlags } from "./support/tls.js"
 import { curlReceiver, curlSender, expectNothingLeft } from "./support/transfer.js"
 import { waitFor } from "./support/wait.js"
@@ -106,6 +106,24 @@ describe("transfers over h2", () => {
     const sent = await sender.result
     expect(sent.stdoutText).toMatch(/\[ERROR\] All receiver\(s\) aborted halfway\.\n$/)
     await expectNothingLeft(server())
+  })
+})
+
+describe("shutdown over h2", () => {
+  it("SIGTERM past --shutdown-grace: the running h2 transfer ends as a reset, the sender is told, exit 0", async () => {
+    const own = await startServer(["--retention", "0s", "--shutdown-grace", "0s", ...tlsFlags(served)])
+    const path = pipePath(uniqueName("h2-shutdown"))
+    const source = new PrngSource(path, { size: 1024 * MiB })
+    const receiver = curlReceiver(own, path, [...h2, "--limit-rate", "20M"])
+    await waitForReceivers(own, path, 1)
+    const sender = curlSender(own, path, source, h2)
+    await receiver.waitForBytes(2 * MiB)
+    own.kill("SIGTERM")
+    const [got, sent, exit] = await Promise.all([receiver.result, sender.result, own.exited])
+    expect(got.code, "the receiver sees a broken transfer").not.toBe(0)
+    expect(got.bytes).toBeLessThan(1024 * MiB)
+    expect(sent.stdoutText).toMatch(/\[ERROR\] The server is shutting down\.\n$/)
+    expect(exit).toEqual({ code: 0, signal: null })
   })
 })
 

@@ -103,8 +103,11 @@ describe("transfers over h2", () => {
     const sender = curlSender(server(), path, source, h2)
     await receiver.waitForBytes(4 * MiB)
     receiver.kill("SIGKILL")
+    const killedAt = Date.now()
     const sent = await sender.result
     expect(sent.stdoutText).toMatch(/\[ERROR\] All receiver\(s\) aborted halfway\.\n$/)
+    // Node's h2 session would not notice this receiver by itself (see `readAgain` in NodeListener.ts).
+    expect(Date.now() - killedAt, "the sender is told within seconds, not at --stall-timeout").toBeLessThan(5_000)
     await expectNothingLeft(server())
   })
 })

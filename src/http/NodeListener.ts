@@ -74,6 +74,27 @@ const plainListener = (options: ListenerOptions): NodeListener => {
   }
 }
 
+/**
+ * Node 24's h2 session loses a dead client while it is sending to it. The write fails with ECONNRESET (a
+ * client killed with our data unread), and the session takes that as a finished write. It reads again, but
+ * it has already queued the next write, so it stops reading before the read that would report the dead
+ * socket. That next write never completes, and the session, its streams and their transfers wait: a sender
+ * whose h2 receiver was killed mid-stream heard nothing until `--stall-timeout`. Node's own trace
+ * (`NODE_DEBUG_NATIVE=http2`) shows `write finished with status -104`, then `ReadStart()`, `ReadStop()`.
+ * Asking the session's TLS socket to read once a second lets that read happen. The session then ends, and its
+ * streams close with a reset. On a live session it is a read Node would have made anyway. Measured: a killed
+ * receiver went unnoticed for 15 s of 15 without it, and is seen within a second with it.
+ */
+const readAgain = (session: ServerHttp2Session): void => {
+  if (session.destroyed) return
+  const handle: unknown = Reflect.get(session.socket, "_handle")
+  if (typeof handle !== "object" || handle === null) return
+  const readStart: unknown = Reflect.get(handle, "readStart")
+  if (typeof readStart === "function") Reflect.apply(readStart, handle, [])
+}
+
+const kickEveryMs = 1_000
+
 const uploadWindow = 1024 * 1024
 const sessionWindow = 4 * 1024 * 1024
 
@@ -105,6 +126,11 @@ const secureListener = (options: ListenerOptions, credentials: TlsCredentials): 
     sessions.add(session)
     session.once("close", () => sessions.delete(session))
   })
+  const kick = setInterval(() => {
+    for (const session of sessions) readAgain(session)
+  }, kickEveryMs)
+  kick.unref()
+  server.once("close", () => clearInterval(kick))
   return {
     server,
     scheme: "https",

@@ -5,7 +5,8 @@ import { breakResponse } from "./NodeWire.js"
 import type { Sink } from "./Relay.js"
 
 /**
- * A receiver's response as a relay sink, answered with `Connection: close` (see `receiverHeaders`).
+ * A receiver's response as a relay sink. Over HTTP/1 it is answered with `Connection: close` (see
+ * `receiverHeaders`); an h2 stream has its own end (see `h2Sink`).
  *
  * Knowing that a receiver got everything: our last byte leaving Node only means it reached our kernel's send
  * buffer, megabytes before the receiver read it. A client reads the end of the body before it closes a

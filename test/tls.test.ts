@@ -141,6 +141,8 @@ describe("spectators and pages over h2", () => {
     expect([dashboard.head?.status, header(dashboard.head, "content-type")]).toEqual([200, "text/html; charset=utf-8"])
     const home = await curl([...h2, `${server().url}/`])
     expect(home.head?.status).toBe(200)
+    expect(header(home.head, "x-pipe-node"), "the platform's own answers name the node too").toBeDefined()
+    expect(header(json.head, "x-pipe-node")).toBeDefined()
     expect(home.stdoutText).toContain("<html")
     // The URLs the server prints are its own: https, the Host it was reached by.
     const help = await curl([...h2, `${server().url}/help`])

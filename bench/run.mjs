@@ -11,10 +11,11 @@
 //   spectators: (pipe only) the 2 GiB relay with 0 vs 50 SSE spectators on the same path, alternating per round
 //   cadence:    (pipe only) gaps between a spectator's `progress` events during a rate-limited ~10 s transfer
 //   access:     (pipe only) the 2 GiB relay with vs without a --tokens-file (Bearer on every curl), one run each
+//   tls:        the 2 GiB relay over HTTP/1.1, HTTPS/1.1 and h2, ours (--tls-cert) and piping-server's --enable-https
 // then one comparison table (a metric per row: ours / piping-server / raw, ours÷piping, ours÷raw) and a Markdown
 // summary for the README. Times and rates are reported, never judged: nothing here passes or fails on them.
 // Usage: npm run bench   (or: node bench/run.mjs after `npm run build`)
-// Env: BENCH_SECTIONS (idle,waiting,ttfb,small,throughput,fanout,slow,spectators,cadence,access: any subset;
+// Env: BENCH_SECTIONS (idle,waiting,ttfb,small,throughput,fanout,slow,spectators,cadence,access,cluster,tls: any subset;
 //      default all)
 //      BENCH_SERVERS (raw,piping,pipe), BENCH_PIPE_DIR (the directory whose dist/main.js is "ours"; default the repo)
 //      BENCH_IDLE_SECONDS (30), BENCH_IDLE_INSTANCES (3),
@@ -27,6 +28,7 @@
 //      BENCH_SPECTATOR_ROUNDS (5), BENCH_SPECTATOR_BYTES (2G), BENCH_SPECTATORS (50),
 //      BENCH_CADENCE_BYTES (1G), BENCH_CADENCE_RATE (100M, curl --limit-rate syntax), BENCH_CADENCE_EXPECT_MS (250)
 //      BENCH_ACCESS_ROUNDS (1), BENCH_ACCESS_BYTES (same as BENCH_BYTES)
+//      BENCH_TLS_ROUNDS (3), BENCH_TLS_BYTES (same as BENCH_BYTES)
 // Smoke run: BENCH_IDLE_SECONDS=3 BENCH_IDLE_INSTANCES=1 BENCH_WAITING=20 BENCH_WAITING_ROUNDS=1 BENCH_TTFB_ROUNDS=5 \
 //            BENCH_SMALL_SECONDS=2 BENCH_SMALL_ROUNDS=1 \
 //            BENCH_ROUNDS=1 BENCH_BYTES=64M BENCH_FANOUT_ROUNDS=1 BENCH_FANOUT_BYTES=32M BENCH_SLOW_SECONDS=2 \
@@ -54,6 +56,7 @@ import {
   spectatorRounds,
   spectatorsMarkdown
 } from "./lib/spectators.mjs"
+import { printTls, startTlsServers, tlsMarkdown, tlsRounds } from "./lib/tls.mjs"
 import { printTtfb, ttfb } from "./lib/ttfb.mjs"
 import { printWaiting, waiting } from "./lib/waiting.mjs"
 
@@ -70,12 +73,13 @@ const SECTIONS = [
   "spectators",
   "cadence",
   "access",
-  "cluster"
+  "cluster",
+  "tls"
 ]
 /** Sections that compare all of BENCH_SERVERS; the others run on pipe only. */
 const COMPARATIVE = ["idle", "waiting", "ttfb", "small", "throughput", "fanout", "slow"]
 /** Sections that need server processes nobody has sent traffic to; they get fresh ones, the others share one set. */
-const FRESH = ["idle", "waiting", "access", "cluster"]
+const FRESH = ["idle", "waiting", "access", "cluster", "tls"]
 
 function readConfig(env = process.env) {
   const list = (v, dflt) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean)
@@ -139,7 +143,10 @@ function readConfig(env = process.env) {
     clusterRounds: count("BENCH_CLUSTER_ROUNDS", 2),
     clusterBytes: parseBytes(env.BENCH_CLUSTER_BYTES ?? "1G"),
     clusterAggCount: count("BENCH_CLUSTER_AGG_COUNT", 12),
-    clusterAggBytes: parseBytes(env.BENCH_CLUSTER_AGG_BYTES ?? "200M")
+    clusterAggBytes: parseBytes(env.BENCH_CLUSTER_AGG_BYTES ?? "200M"),
+    // HTTPS and h2 (issue 15): the `tls` section starts its own servers, ours and piping-server's.
+    tlsRounds: count("BENCH_TLS_ROUNDS", 3),
+    tlsBytes: parseBytes(env.BENCH_TLS_BYTES ?? env.BENCH_BYTES ?? "2G")
   }
 }
 
@@ -605,6 +612,18 @@ async function main() {
     }
 
     if (has("cluster")) out.cluster = await clusterSection({ root: ROOT, pipeDir: cfg.pipeDir, logDir }, cfg)
+
+    if (has("tls")) {
+      const tls = await startTlsServers({ root: ROOT, pipeDir: cfg.pipeDir, logDir }, logDir)
+      console.log("\n  started ours plain and with --tls-cert, and piping-server with --enable-https (fresh)")
+      try {
+        out.tls = await tlsRounds(tls, cfg)
+      } finally {
+        await tls.stop()
+      }
+      printTls(out.tls)
+      console.log(`\nMarkdown (TLS):\n${tlsMarkdown(out.tls)}`)
+    }
 
     // RSS at start: the shared servers' if they ran, else the first fresh instances'.
     const startRss = Object.fromEntries([...fresh.filter((f) => f.instance === 1).map((f) => f.server), ...cmp]

@@ -46,6 +46,11 @@ export interface ServerSettings {
   readonly senderStatus: SenderStatusMode
   /** The base URL printed by `/help` and the home page, instead of one built from the request's headers. */
   readonly publicUrl: Option.Option<string>
+  // HTTPS and HTTP/2 on the listener itself (issue 15, protocol §11)
+  /** PEM certificate (chain); with `tlsKey` the port speaks HTTPS, h2 and HTTP/1.1 by ALPN. */
+  readonly tlsCert: Option.Option<string>
+  /** PEM private key of `tlsCert`. */
+  readonly tlsKey: Option.Option<string>
 }
 
 export type SenderStatusMode = "early" | "late"
@@ -80,7 +85,10 @@ export const defaultSettings: ServerSettings = {
   adminPort: Option.none(),
   keepaliveTimeout: Duration.seconds(5),
   senderStatus: "early",
-  publicUrl: Option.none()
+  publicUrl: Option.none(),
+  // HTTPS and HTTP/2 (issue 15)
+  tlsCert: Option.none(),
+  tlsKey: Option.none()
 }
 
 export type LogFormat = "json" | "pretty"

@@ -36,7 +36,7 @@ export const SERVERS = {
     // Its own directory, so that it runs with its own node_modules and files.
     dir: ({ pipeDir }) => pipeDir,
     requires: "dist/main.js",
-    ready: /^pipe listening on (http:\/\/\S+)/,
+    ready: /^pipe listening on (https?:\/\/\S+)/,
     pipePath: (name) => `/api/v1/pipe/${name}`
   }
 }

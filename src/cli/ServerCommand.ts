@@ -144,7 +144,10 @@ const serverOptions = {
     Flag.optional,
     Flag.withMetavar("URL"),
     Flag.withDescription("Base URL in /help and the home page (default Host)")
-  )
+  ),
+  // HTTPS and HTTP/2 on the listener itself (issue 15, protocol §11)
+  tlsCert: optionalText("tls-cert", "FILE", "PEM certificate: HTTPS, h2 + HTTP/1.1"),
+  tlsKey: optionalText("tls-key", "FILE", "PEM private key of --tls-cert")
 }
 
 /**
@@ -159,7 +162,7 @@ export const serverCommand = Command.make(
       const { serve } = yield* Effect.promise(() => import("../http/Server.js"))
       yield* serve(settings, logFormat).pipe(
         // A start-up the server cannot make (an unusable --data-dir): one line, exit 1, as for a taken port.
-        Effect.catchTag(["HistoryUnavailable", "AccessSetupFailed"], (error) =>
+        Effect.catchTag(["HistoryUnavailable", "AccessSetupFailed", "TlsSetupFailed"], (error) =>
           Effect.andThen(Console.error(`pipe: ${error.message}`), setExitCode(1))),
         Effect.catchDefect((defect) => {
           const message = listenFailure(defect, settings.host, settings.port)
@@ -172,7 +175,8 @@ export const serverCommand = Command.make(
 ).pipe(
   Command.withDescription(
     "Runs until SIGINT/SIGTERM, then drains and exits 0 (1 if it cannot listen).\n" +
-      "Each flag is also an env var (--max-pipes: PIPE_MAX_PIPES). TIME: 30s, 5m, 1h."
+      "Each flag is also an env var (--max-pipes: PIPE_MAX_PIPES). TIME: 30s, 5m, 1h.\n" +
+      "SIGHUP reloads --tokens-file and the --tls-cert/--tls-key pair."
   ),
   Command.withShortDescription("Run the pipe server"),
   Command.withExamples([

@@ -10,6 +10,7 @@ import type { PipeName } from "../domain/PipeName.js"
 import type { TokenTable } from "../domain/TokensFile.js"
 import { parseTokensFile, tokenDigest } from "../domain/TokensFile.js"
 import { ServerConfig } from "../ServerConfig.js"
+import { Hangup } from "./Hangup.js"
 
 /** A tokens file or a secret the server cannot start with: one line on stderr, exit 1. */
 export class AccessSetupFailed extends Data.TaggedError("AccessSetupFailed")<{ readonly message: string }> {}
@@ -118,8 +119,6 @@ export const readSecret = (file: string) =>
  */
 const reloadOnHangup = (file: string, replace: (table: TokenTable) => void) =>
   Effect.gen(function*() {
-    const context = yield* Effect.context<never>()
-    const run = Effect.runForkWith(context)
     const reload = Effect.gen(function*() {
       const next = yield* Effect.result(readTokens(file))
       if (next._tag === "Success") {
@@ -131,9 +130,5 @@ const reloadOnHangup = (file: string, replace: (table: TokenTable) => void) =>
         )
       }
     })
-    const onHangup = () => void run(reload)
-    yield* Effect.acquireRelease(
-      Effect.sync(() => process.on("SIGHUP", onHangup)),
-      () => Effect.sync(() => process.off("SIGHUP", onHangup))
-    )
+    yield* (yield* Hangup).onHangup(reload)
   })

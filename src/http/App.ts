@@ -57,8 +57,7 @@ const dispatch = Effect.gen(function*() {
       yield* (yield* AccessControl).authorize(request, query, role, path, name)
       yield* (yield* ConnectionLimit).admit(request)
       if (method === "HEAD") return yield* handleProbe(name)
-      const { req, res } = nodeExchange(request)
-      yield* awaitSocketTurn(req, res)
+      yield* awaitSocketTurn(nodeExchange(request))
       if (method === "PUT" || method === "POST") return yield* handleSender(path, name, query)
       if (request.headers["service-worker"] === "script") return yield* serviceWorkerRejected()
       return query.has("progress")
@@ -86,8 +85,8 @@ export const pipeApp = Effect.gen(function*() {
           })
         ),
         Effect.suspend(() => {
-          const { res } = nodeExchange(request)
-          return res.headersSent ? Effect.succeed(answeredDirectly(res)) : Effect.fail(internalError())
+          const wire = nodeExchange(request)
+          return wire.res.headersSent ? Effect.succeed(answeredDirectly(wire)) : Effect.fail(internalError())
         })
       )
     ),
@@ -101,7 +100,8 @@ export const pipeApp = Effect.gen(function*() {
         })
       ))
   )
-  // A refused upload must not go on: without this Node would read and discard the rest of its body.
+  // A refused upload must not go on: without this Node would read and discard the rest of its body. (On h2
+  // the platform drops the header, and Node resets a stream whose body it never read once the answer is out.)
   const unreadBody = response.status >= 400 && !nodeExchange(request).req.complete
   return response.pipe(
     HttpServerResponse.setHeader("access-control-allow-origin", "*"),

@@ -1,9 +1,9 @@
 import { Effect } from "effect"
-import type { IncomingMessage } from "node:http"
+import type { NodeWire } from "../transfer/NodeWire.js"
 
 const boundMs = 500
 
-const expectsContinue = (req: IncomingMessage) => /^\s*100-continue\s*$/i.test(req.headers["expect"] ?? "")
+const expectsContinue = (wire: NodeWire) => /^\s*100-continue\s*$/i.test(wire.req.headers["expect"] ?? "")
 
 /**
  * For a sender that sent `Expect: 100-continue`: waits until the first byte of its body is here (or its body
@@ -20,9 +20,13 @@ const expectsContinue = (req: IncomingMessage) => /^\s*100-continue\s*$/i.test(r
  * with nothing to send yet (`tail -f log | curl -T -`) must still join, so the wait ends after `boundMs` anyway:
  * by then a proxy has long read the 100 on its own. It reads nothing: the `'readable'` listener is taken off
  * again, so the data path later starts the body as usual.
+ *
+ * Not on h2: there the 100 and the 200 are HEADERS frames of their own, which no proxy can run together.
  */
-export const awaitContinueSent = (req: IncomingMessage): Effect.Effect<void> =>
-  !expectsContinue(req) || req.complete || req.readableLength > 0 || req.destroyed
+export const awaitContinueSent = (wire: NodeWire): Effect.Effect<void> => {
+  if (wire.protocol === "h2" || !expectsContinue(wire)) return Effect.void
+  const req = wire.req
+  return req.complete || req.readableLength > 0 || req.destroyed
     ? Effect.void
     : Effect.callback<void>((resume) => {
       const arrived = () => {
@@ -41,3 +45,4 @@ export const awaitContinueSent = (req: IncomingMessage): Effect.Effect<void> =>
       req.once("close", arrived)
       return Effect.sync(forget)
     })
+}

@@ -1,22 +1,12 @@
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type { HttpServerRequest } from "effect/http/HttpServerRequest"
-import type { IncomingMessage, ServerResponse } from "node:http"
-
-/** The Node request and response under a platform request: the data path works on them directly. */
-export interface NodeExchange {
-  readonly req: IncomingMessage
-  readonly res: ServerResponse
-}
+import type { NodeWire } from "../transfer/NodeWire.js"
+import { wireOf } from "../transfer/NodeWire.js"
 
 /**
- * This server listens with `node:http` only (see `NodeListener`), so the platform's HTTP/2 variants never
- * occur; a request from elsewhere is a defect of ours, and becomes a 500 like any other.
+ * The Node request and response under a platform request: the data path works on them directly. Over
+ * HTTP/1.x (plain or TLS) they are `node:http`'s objects, over h2 `node:http2`'s compatibility ones, which
+ * the platform serves as they are (see `NodeListener`).
  */
-export const nodeExchange = (request: HttpServerRequest): NodeExchange => {
-  const req = NodeHttpServerRequest.toIncomingMessage(request)
-  const res = NodeHttpServerRequest.toServerResponse(request)
-  if (!("socket" in res) || !("assignSocket" in res) || "stream" in req) {
-    throw new Error("an HTTP/2 request reached the HTTP/1 data path")
-  }
-  return { req, res }
-}
+export const nodeExchange = (request: HttpServerRequest): NodeWire =>
+  wireOf(NodeHttpServerRequest.toIncomingMessage(request), NodeHttpServerRequest.toServerResponse(request))

@@ -16,7 +16,7 @@ import { answeredDirectly } from "./RawResponse.js"
 export const handleReceiver = (path: string, name: PipeName, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const { req, res } = nodeExchange(request)
+    const wire = nodeExchange(request)
     const { maxReceivers } = yield* ServerConfig
     const n = yield* receiverCount(query, maxReceivers)
 
@@ -24,17 +24,17 @@ export const handleReceiver = (path: string, name: PipeName, query: URLSearchPar
     return yield* Effect.scoped(Effect.gen(function*() {
       const actor = yield* registry.acquire(name, "party")
       // nginx (and ingress-nginx) would buffer the body otherwise; the transfer's `writeHead` keeps it.
-      res.setHeader("x-accel-buffering", "no")
+      wire.res.setHeader("x-accel-buffering", "no")
       const party = makeReceiverParty({
-        res,
+        wire,
         disposition: disposition(query),
-        http10: req.httpVersion === "1.0",
+        http10: wire.req.httpVersion === "1.0",
         // Only a peer `--trust-proxy` names is a proxy: a client's own `X-Forwarded-For` must not make its early
         // close count as a receipt (protocol §11: from anyone else these headers are ignored).
         proxied: (yield* ClientAddress).of(request).viaProxy
       })
       const ticket = yield* actor.joinReceiver({ party, n, path })
       yield* Deferred.await(ticket.settled)
-      return answeredDirectly(res)
+      return answeredDirectly(wire)
     }))
   })

@@ -41,8 +41,10 @@ export const handleReserved = (path: ReservedPath, query: URLSearchParams) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     const clientAddress = yield* ClientAddress
     // `--public-url` (issue 14): behind a balancer the URL users should type is the balancer's, not the Host.
-    const { publicUrl } = yield* ServerConfig
-    const baseUrl = () => Option.getOrElse(publicUrl, () => publicBaseUrl(request.headers, clientAddress.of(request)))
+    const { publicUrl, tlsCert } = yield* ServerConfig
+    const ownScheme = Option.isSome(tlsCert) ? "https" : "http"
+    const baseUrl = () =>
+      Option.getOrElse(publicUrl, () => publicBaseUrl(request.headers, clientAddress.of(request), ownScheme))
     switch (path) {
       case "/":
         return HttpServerResponse.setHeaders(pageResponse(homePage(baseUrl())), hostDependent)

@@ -6,6 +6,7 @@ import type { PipeName } from "../domain/PipeName.js"
 import { SenderLine } from "../domain/SenderLine.js"
 import { ServerConfig } from "../ServerConfig.js"
 import { endSender, makeSenderParty, tellSender } from "../transfer/NodeParty.js"
+import type { WireResponse } from "../transfer/NodeWire.js"
 import { contentLengthOf, hasBoundary, isMultipart } from "../transfer/SenderBody.js"
 import { senderReportPage } from "../web/index.js"
 import { ClientAddress } from "./ClientAddress.js"
@@ -23,7 +24,9 @@ const probeEveryMs = 1_000
 export const handleSender = (path: string, name: PipeName, query: URLSearchParams) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const { req, res } = nodeExchange(request)
+    const wire = nodeExchange(request)
+    const req = wire.req
+    const res: WireResponse = wire.res
     const client = (yield* ClientAddress).of(request).ip
     if (req.headers["content-range"] !== undefined) return yield* contentRangeUnsupported()
     const { maxReceivers, senderStatus } = yield* ServerConfig
@@ -33,7 +36,7 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
     if (multipart && !hasBoundary(req)) return yield* invalidMultipart()
     const total = (multipart ? undefined : contentLengthOf(req)) ?? announced
 
-    yield* awaitContinueSent(req)
+    yield* awaitContinueSent(wire)
     const registry = yield* PipeRegistry
     return yield* Effect.scoped(Effect.gen(function*() {
       const actor = yield* registry.acquire(name, "party")
@@ -53,7 +56,7 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
         for (const [header, value] of Object.entries(report.headers)) res.setHeader(header, value)
         if (held === undefined) res.write(report.head)
       }
-      const sender = { req, res, held, report }
+      const sender = { wire, held, report }
       const ticket = yield* actor.joinSender({ party: makeSenderParty(sender, client), n, path, total })
       // A held (HTTP/1.0, `late`) response cannot carry a probe: nothing may be written before its end.
       // Every second until the transfer starts, whether the body is still unread (the probe that finds a dead
@@ -77,6 +80,6 @@ export const handleSender = (path: string, name: PipeName, query: URLSearchParam
         // Our 200 went out with the first line, so a timeout or a shutdown can only be said in the body.
         endSender(sender, bodyOf(waited.failure), true)
       }
-      return answeredDirectly(res)
+      return answeredDirectly(wire)
     }))
   })

@@ -2,7 +2,6 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type { Metric } from "effect"
 import { Console, Duration, Effect, Layer, Logger, Option, Schedule, Scheduler } from "effect"
 import * as HttpServer from "effect/http/HttpServer"
-import type { Server } from "node:http"
 import { gaugeValue, PipeMetrics } from "../actors/PipeMetrics.js"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import { FiberScheduler } from "../FiberScheduler.js"
@@ -17,7 +16,11 @@ import { serveAdmin } from "./AdminListener.js"
 import { pipeApp } from "./App.js"
 import { ClientAddress } from "./ClientAddress.js"
 import { ConnectionLimit } from "./ConnectionLimit.js"
+import { Hangup } from "./Hangup.js"
+import type { NodeListener } from "./NodeListener.js"
 import { makeNodeListener, withoutUpgrades } from "./NodeListener.js"
+import type { TlsFiles, TlsSetupFailed } from "./TlsCredentials.js"
+import { readCredentials, tlsFilesOf } from "./TlsCredentials.js"
 
 /** Polls a gauge until it reaches zero or `limit` passes; interruptible, for finalizers are not. */
 const awaitZero = (gauge: Metric.Gauge<number>, every: Duration.Input, limit: Duration.Input) =>
@@ -36,41 +39,77 @@ const awaitZero = (gauge: Metric.Gauge<number>, every: Duration.Input, limit: Du
  * (receivers see a broken transfer, spectators `done` with `ok: false`) and what is left is cut, so the
  * process exits 0 with nothing open.
  */
-const gracefulShutdown = (nodeServer: Server, registry: PipeRegistry["Service"], settings: ServerSettings) =>
+const gracefulShutdown = (listener: NodeListener, registry: PipeRegistry["Service"], settings: ServerSettings) =>
   Effect.gen(function*() {
     yield* registry.drain
     const active = yield* gaugeValue(PipeMetrics.gauges.transfersActive)
     yield* Effect.logInfo("draining").pipe(Effect.annotateLogs({ activeTransfers: active }))
     yield* awaitZero(PipeMetrics.gauges.transfersActive, "100 millis", settings.shutdownGrace)
-    nodeServer.close()
+    listener.server.close()
     yield* Effect.logInfo("shutting down")
     yield* registry.shutdown
     // Spectators now read their last `done` and their streams end; give them a moment to flush it.
     yield* awaitZero(PipeMetrics.gauges.spectatorsActive, "20 millis", "2 seconds")
     // A stream's end is counted before its last chunk reached the socket: let it get there.
     yield* Effect.sleep("100 millis")
-    nodeServer.closeAllConnections()
+    listener.closeAllConnections()
   })
 
 /**
- * Runs the server until SIGINT/SIGTERM. A `--data-dir`, `--tokens-file` or `--token-secret` it cannot use is
- * one line on stderr and exit 1, before it listens.
+ * SIGHUP reads the certificate and key again: new connections get the new pair, connections already open
+ * (and the transfers on them) keep the one they were made with. A pair that no longer reads or matches keeps
+ * the old one in force, and says so in the log.
+ */
+const reloadCertificate = (listener: NodeListener, files: TlsFiles) =>
+  Effect.gen(function*() {
+    const reload = Effect.gen(function*() {
+      const next = yield* Effect.result(readCredentials(files))
+      if (next._tag === "Success") {
+        listener.setCredentials(next.success)
+        yield* Effect.logInfo("certificate reloaded").pipe(Effect.annotateLogs({ cert: files.certFile }))
+      } else {
+        yield* Effect.logWarning("certificate not reloaded; the previous one stays in force").pipe(
+          Effect.annotateLogs({ error: next.failure.message })
+        )
+      }
+    })
+    yield* (yield* Hangup).onHangup(reload)
+  })
+
+/**
+ * Runs the server until SIGINT/SIGTERM. A `--data-dir`, `--tokens-file`, `--token-secret`, `--tls-cert` or
+ * `--tls-key` it cannot use is one line on stderr and exit 1, before it listens.
  */
 export const serve = (
   settings: ServerSettings,
   logFormat: LogFormat
-): Effect.Effect<void, HistoryUnavailable | AccessSetupFailed> => {
-  const nodeServer = makeNodeListener({
-    nodeName: settings.nodeName,
-    keepAliveTimeoutMs: Duration.toMillis(settings.keepaliveTimeout)
+): Effect.Effect<void, HistoryUnavailable | AccessSetupFailed | TlsSetupFailed> =>
+  Effect.gen(function*() {
+    const tlsFiles = yield* tlsFilesOf(settings.tlsCert, settings.tlsKey)
+    const tls = tlsFiles === undefined ? undefined : yield* readCredentials(tlsFiles)
+    const listener = makeNodeListener({
+      nodeName: settings.nodeName,
+      keepAliveTimeoutMs: Duration.toMillis(settings.keepaliveTimeout),
+      tls
+    })
+    return yield* serveOn(listener, tlsFiles, settings, logFormat)
   })
+
+const serveOn = (
+  listener: NodeListener,
+  tlsFiles: TlsFiles | undefined,
+  settings: ServerSettings,
+  logFormat: LogFormat
+): Effect.Effect<void, HistoryUnavailable | AccessSetupFailed> => {
+  const nodeServer = listener.server
   const lifecycle = Layer.effectDiscard(Effect.gen(function*() {
     const registry = yield* PipeRegistry
     const address = nodeServer.address()
     const url = typeof address === "string" || address === null
       ? String(address)
-      : `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`
+      : `${listener.scheme}://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`
     yield* Console.log(`pipe listening on ${url}`)
+    if (tlsFiles !== undefined) yield* reloadCertificate(listener, tlsFiles)
     if (Option.isSome(settings.adminPort)) {
       // Its finalizer is added first, so it runs after the graceful shutdown: checks see `draining` to the end.
       const admin = yield* serveAdmin(settings.host, settings.adminPort.value, settings.nodeName)
@@ -78,7 +117,7 @@ export const serve = (
       yield* Console.log(`pipe admin on ${typeof where === "object" && where !== null ? where.port : String(where)}`)
     }
     // Runs before the platform's own finalizers (finalizers run in reverse): the graceful shutdown.
-    yield* Effect.addFinalizer(() => gracefulShutdown(nodeServer, registry, settings))
+    yield* Effect.addFinalizer(() => gracefulShutdown(listener, registry, settings))
   }))
   // Built after `serve` has registered the platform's handlers, so that it can take those away.
   const serving = Layer.effectDiscard(Effect.sync(() => withoutUpgrades(nodeServer))).pipe(
@@ -104,6 +143,8 @@ export const serve = (
         disablePreemptiveShutdown: true
       })
     ),
+    // One SIGHUP listener for everything that reloads (tokens file, certificate).
+    Layer.provideMerge(Hangup.layer),
     Layer.provide(Layer.succeed(ServerConfig, settings)),
     Layer.provide(Logger.layer([logFormat === "json" ? Logger.consoleJson : Logger.consolePretty()])),
     Layer.launch,

@@ -1,6 +1,6 @@
 import { Effect } from "effect"
-import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Socket } from "node:net"
+import type { NodeWire } from "../transfer/NodeWire.js"
 
 /**
  * The requests queued on each socket that wait for its close: one `'close'` listener per socket, however many
@@ -30,9 +30,12 @@ const onSocketClose = (socket: Socket, listener: () => void): () => void => {
  * queued could be answered by nobody and, with no response of its own on the socket, would never be seen
  * leaving (10,000 pipelined GETs made 10,000 ghost receivers). So a queued request joins nothing until its
  * turn, and a socket that closes first ends it (the handler is interrupted like any departed client's).
+ * h2 streams never queue: each has its own response from the start.
  */
-export const awaitSocketTurn = (req: IncomingMessage, res: ServerResponse): Effect.Effect<void> =>
-  res.socket !== null ? Effect.void : Effect.callback<void>((resume) => {
+export const awaitSocketTurn = (wire: NodeWire): Effect.Effect<void> => {
+  if (wire.protocol === "h2") return Effect.void
+  const { req, res } = wire
+  return res.socket !== null ? Effect.void : Effect.callback<void>((resume) => {
     const socket = req.socket
     if (socket.destroyed) return resume(Effect.interrupt)
     const onTurn = () => {
@@ -49,3 +52,4 @@ export const awaitSocketTurn = (req: IncomingMessage, res: ServerResponse): Effe
       forget()
     })
   })
+}

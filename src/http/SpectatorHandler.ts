@@ -1,7 +1,6 @@
 import { Clock, Effect, Option, Schedule, Schema } from "effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
-import type { ServerResponse } from "node:http"
 import { PipeRegistry } from "../actors/PipeRegistry.js"
 import type { Stamped } from "../actors/SpectatorHub.js"
 import type { PipeName } from "../domain/PipeName.js"
@@ -9,6 +8,7 @@ import { parseLastEventId } from "../domain/UntilDone.js"
 import { Snapshot } from "../schema/Snapshot.js"
 import { encodeSse, sseKeepalive } from "../schema/Sse.js"
 import { ServerConfig } from "../ServerConfig.js"
+import type { NodeWire, WireResponse } from "../transfer/NodeWire.js"
 import { dashboardPage } from "../web/index.js"
 import { nodeExchange } from "./NodeExchange.js"
 import { pageResponse } from "./PageResponse.js"
@@ -38,7 +38,7 @@ export const handleSpectator = (path: string, name: PipeName, query: URLSearchPa
       return HttpServerResponse.jsonUnsafe(yield* currentSnapshot(name), { headers: { "cache-control": "no-store" } })
     }
     if (format === "html") return pageResponse(dashboardPage(path, yield* currentSnapshot(name)))
-    return yield* streamEvents(path, name, query, nodeExchange(request).res)
+    return yield* streamEvents(path, name, query, nodeExchange(request))
   })
 
 /**
@@ -48,8 +48,9 @@ export const handleSpectator = (path: string, name: PipeName, query: URLSearchPa
  * Frames go straight to the socket, one write per batch: this runs for every spectator on every tick, and a
  * `Stream` pipeline per connection cost ~0.4 ms of CPU per event delivered.
  */
-const streamEvents = (path: string, name: PipeName, query: URLSearchParams, res: ServerResponse) =>
+const streamEvents = (path: string, name: PipeName, query: URLSearchParams, wire: NodeWire) =>
   Effect.scoped(Effect.gen(function*() {
+    const res: WireResponse = wire.res
     const request = yield* HttpServerRequest.HttpServerRequest
     const { spectatorTtl } = yield* ServerConfig
     const registry = yield* PipeRegistry
@@ -72,7 +73,7 @@ const streamEvents = (path: string, name: PipeName, query: URLSearchParams, res:
     // When the time-to-live ends a stream, EventSource should come back in a second, not its default 3.
     yield* send(res, `retry: 1000\n\n${frames(watch.replay)}`)
     // It was away when its transfer ended: the replay just sent ends with that transfer's `done`.
-    if (watch.start === "missed") return endStream(res)
+    if (watch.start === "missed") return endStream(wire)
     yield* send(res, sseKeepalive).pipe(
       Effect.repeat(Schedule.spaced("15 seconds")),
       Effect.delay("15 seconds"),
@@ -95,12 +96,13 @@ const streamEvents = (path: string, name: PipeName, query: URLSearchParams, res:
       // Not through `send`: a spectator that stopped reading must not hold its connection past its end.
       res.write(encodeSse(undefined, { event: "ttl", reconnect: true, at: yield* Clock.currentTimeMillis }))
     }
-    return endStream(res)
+    return endStream(wire)
   }))
 
-const endStream = (res: ServerResponse) => {
+const endStream = (wire: NodeWire) => {
+  const res: WireResponse = wire.res
   res.end()
-  return answeredDirectly(res)
+  return answeredDirectly(wire)
 }
 
 /** Each event is framed once, however many spectators it goes to. */
@@ -113,7 +115,7 @@ const frames = (events: ReadonlyArray<Stamped>) =>
   }).join("")
 
 /** Writes to a spectator's socket and waits for it to drain when its buffer is full (a slow reader). */
-const send = (res: ServerResponse, text: string): Effect.Effect<void> =>
+const send = (res: WireResponse, text: string): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
     if (res.write(text)) return resume(Effect.void)
     const drained = () => resume(Effect.void)

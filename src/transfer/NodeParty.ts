@@ -1,16 +1,16 @@
-import type { IncomingMessage, ServerResponse } from "node:http"
 import type { ReceiverParty, SenderParty } from "../actors/Party.js"
+import type { NodeWire, WireResponse } from "./NodeWire.js"
+import { endResponse, isGone, isOpen } from "./NodeWire.js"
 import type { Disposition } from "./ReceiverHeaders.js"
 
 /**
  * The parties of the data path: what the actor sees (`SenderParty`, `ReceiverParty`) backed by a Node
- * request and response, which only this folder ever touches again. A party made here is found back by
+ * request and response (HTTP/1 or h2, see `NodeWire`), which only this folder ever touches again. A party made here is found back by
  * `nodeSender`/`nodeReceiver` when its transfer runs.
  */
 
 export interface NodeSender {
-  readonly req: IncomingMessage
-  readonly res: ServerResponse
+  readonly wire: NodeWire
   /**
    * An HTTP/1.0 sender's lines, held and sent whole with a `Content-Length` when its response ends: a 1.0
    * response has no chunked framing, and 1.0 clients (as piping-server does for them) read it at the end.
@@ -27,7 +27,7 @@ export interface SenderReportFormat {
 }
 
 export interface NodeReceiver {
-  readonly res: ServerResponse
+  readonly wire: NodeWire
   readonly disposition: Disposition
   /** An HTTP/1.0 client: a body of unknown length reaches it close-delimited. */
   readonly http10: boolean
@@ -45,7 +45,7 @@ export const makeSenderParty = (sender: NodeSender, client?: string): SenderPart
   const party: SenderParty = {
     role: "sender",
     notify: (line) => tellSender(sender, line),
-    gone: () => sender.res.destroyed,
+    gone: () => isGone(sender.wire),
     ...(client === undefined ? {} : { client })
   }
   senders.set(party, sender)
@@ -57,7 +57,7 @@ export const makeReceiverParty = (receiver: NodeReceiver): ReceiverParty => {
     role: "receiver",
     // A receiver reads the body, not status lines.
     notify: () => {},
-    gone: () => receiver.res.destroyed
+    gone: () => isGone(receiver.wire)
   }
   receivers.set(party, receiver)
   return party
@@ -75,42 +75,31 @@ export const nodeReceiver = (party: ReceiverParty): NodeReceiver => {
   return found
 }
 
-const isOpen = (sender: NodeSender) => !sender.res.writableEnded && !sender.res.destroyed
-
 /**
  * Writes a status line to a sender whose response is still open. `flushed` runs once the line (and every
  * line before it) has been handed to the kernel, or at once if it cannot be written.
  */
 export const tellSender = (sender: NodeSender, line: string, flushed?: () => void): void => {
-  if (!isOpen(sender)) return flushed?.()
+  if (!isOpen(sender.wire)) return flushed?.()
   const text = sender.report === undefined ? line : sender.report.line(line)
   if (sender.held !== undefined) {
     sender.held.push(text)
     return flushed?.()
   }
-  sender.res.write(text, flushed === undefined ? undefined : () => flushed())
+  const res: WireResponse = sender.wire.res
+  res.write(text, flushed === undefined ? undefined : () => flushed())
 }
 
 /**
- * Ends the sender's response with a last line. On failure it also closes the connection: a sender whose
- * upload was not read to the end must not keep uploading. The close lingers: we send our FIN and drop what
- * still arrives for a moment, because destroying a socket with unread input sends a reset, and a reset
- * can overtake our last line in a client that reads while it uploads.
+ * Ends the sender's response with a last line. On failure it also stops an upload not read to its end (see
+ * `endResponse`): a sender whose body nobody takes must not keep uploading.
  */
 export const endSender = (sender: NodeSender, line: string, close: boolean): void => {
-  if (!isOpen(sender)) return
-  const closeIfUnread = () => {
-    if (!close || sender.req.complete) return
-    const socket = sender.req.socket
-    sender.req.resume()
-    socket.end()
-    setTimeout(() => socket.destroy(), lingerMs).unref()
-  }
+  if (!isOpen(sender.wire)) return
   const last = sender.report === undefined ? line : `${sender.report.line(line)}${sender.report.tail}`
-  if (sender.held === undefined) return void sender.res.end(last, closeIfUnread)
+  if (sender.held === undefined) return endResponse(sender.wire, last, close)
   const whole = [...sender.held, last].join("")
-  sender.res.setHeader("content-length", Buffer.byteLength(whole))
-  sender.res.end(whole, closeIfUnread)
+  const res: WireResponse = sender.wire.res
+  res.setHeader("content-length", Buffer.byteLength(whole))
+  endResponse(sender.wire, whole, close)
 }
-
-const lingerMs = 2_000

@@ -45,12 +45,16 @@ const contentDisposition = (
  * `Connection: close` makes every client close its connection once it has read the end, which is how the
  * server knows a receiver got everything (see `Relay.ts`). The sandbox CSP keeps whatever the body is from
  * running as our origin, even where a browser sniffs or renders a type we did not foresee.
+ *
+ * Over h2 there is no `Connection` header (RFC 9113 §8.2.2 forbids it, Node refuses it): the stream's own
+ * end is the receipt there (see `receiverSink`).
  */
 export const receiverHeaders = (
   body: SenderBody,
   xPiping: ReadonlyArray<string>,
   wanted: Disposition,
-  fallbackName: string
+  fallbackName: string,
+  h2 = false
 ): OutgoingHttpHeaders => {
   const headers: OutgoingHttpHeaders = {
     "content-type": safeContentType(body.contentType),
@@ -58,7 +62,7 @@ export const receiverHeaders = (
     "x-robots-tag": "none",
     "x-content-type-options": "nosniff",
     "content-security-policy": "sandbox",
-    "connection": "close"
+    ...(h2 ? {} : { connection: "close" })
   }
   if (body.contentLength !== undefined) headers["content-length"] = body.contentLength
   const disposition = contentDisposition(body.contentDisposition, wanted, fallbackName)

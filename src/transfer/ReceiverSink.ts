@@ -1,8 +1,12 @@
 import type { ServerResponse } from "node:http"
+import type { Http2ServerResponse } from "node:http2"
+import type { NodeWire } from "./NodeWire.js"
+import { breakResponse } from "./NodeWire.js"
 import type { Sink } from "./Relay.js"
 
 /**
- * A receiver's response as a relay sink, answered with `Connection: close` (see `receiverHeaders`).
+ * A receiver's response as a relay sink. Over HTTP/1 it is answered with `Connection: close` (see
+ * `receiverHeaders`); an h2 stream has its own end (see `h2Sink`).
  *
  * Knowing that a receiver got everything: our last byte leaving Node only means it reached our kernel's send
  * buffer, megabytes before the receiver read it. A client reads the end of the body before it closes a
@@ -16,7 +20,10 @@ import type { Sink } from "./Relay.js"
  * transfer. So for a proxied request the proxy having taken the end is what the server can know: a close after
  * our last byte has left counts as read. (Whether the proxy's client read it, only the proxy can tell.)
  */
-export const receiverSink = (res: ServerResponse, closeDelimited: boolean, proxied = false): Sink => {
+export const receiverSink = (wire: NodeWire, closeDelimited: boolean, proxied = false): Sink =>
+  wire.protocol === "h2" ? h2Sink(wire, wire.res) : h1Sink(wire.res, closeDelimited, proxied)
+
+const h1Sink = (res: ServerResponse, closeDelimited: boolean, proxied: boolean): Sink => {
   const socket = res.socket
   const readEnd = new Promise<boolean>((resolve) => {
     if (socket === null || socket.destroyed) return resolve(false)
@@ -35,8 +42,28 @@ export const receiverSink = (res: ServerResponse, closeDelimited: boolean, proxi
     // A close-delimited body (an HTTP/1.0 receiver of a chunked sender) ends with a FIN whether it is whole
     // or not: only a reset tells that client its transfer broke.
     break: () => {
-      if (closeDelimited && socket !== null && !socket.destroyed) socket.resetAndDestroy()
+      // Not over TLS: a reset needs the TCP handle, which a TLS socket wraps (Node throws), and a TLS client
+      // sees a close without `close_notify` as the truncation it is.
+      if (closeDelimited && socket !== null && !socket.destroyed && !("encrypted" in socket)) socket.resetAndDestroy()
       else res.destroy()
     }
   }
+}
+
+/**
+ * A receiver on an h2 stream. There is no `Connection: close` to wait on: the stream closes as soon as our
+ * `END_STREAM` has been handed to the connection, and a client that reset it before (it died, or gave up)
+ * leaves a code other than `NO_ERROR`. That is what the server can know of an h2 receiver: its stream ended
+ * with no reset from the client, so nothing it sent said it lost data. (A client that dies after our last
+ * frame left our kernel counts as served, as a proxied HTTP/1 receiver does.) Breaking it resets the stream
+ * alone, never the connection, which may carry other pipes.
+ */
+const h2Sink = (wire: NodeWire, res: Http2ServerResponse): Sink => {
+  const stream = res.stream
+  const noError = process.getBuiltinModule("node:http2").constants.NGHTTP2_NO_ERROR
+  const readEnd = new Promise<boolean>((resolve) => {
+    if (stream.destroyed) return resolve(false)
+    stream.once("close", () => resolve(stream.rstCode === noError && res.writableFinished))
+  })
+  return { stream: res, readEnd, break: () => breakResponse(wire) }
 }

@@ -1,7 +1,7 @@
 import * as Multipasta from "multipasta"
-import type { IncomingMessage } from "node:http"
 import { Readable } from "node:stream"
 import { requestHeaderText } from "./HeaderText.js"
+import type { WireRequest } from "./NodeWire.js"
 
 /** What the receivers get: the bytes and the headers that describe them. */
 export interface SenderBody {
@@ -11,13 +11,13 @@ export interface SenderBody {
   readonly contentLength: number | undefined
 }
 
-export const isMultipart = (req: IncomingMessage) => /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
+export const isMultipart = (req: WireRequest) => /^multipart\/form-data\b/i.test(req.headers["content-type"] ?? "")
 
 /** A multipart body we can parse: its `Content-Type` names a boundary. */
-export const hasBoundary = (req: IncomingMessage) =>
+export const hasBoundary = (req: WireRequest) =>
   /;\s*boundary=("[^"]+"|[^;\s]+)/i.test(req.headers["content-type"] ?? "")
 
-export const contentLengthOf = (req: IncomingMessage): number | undefined => {
+export const contentLengthOf = (req: WireRequest): number | undefined => {
   const raw = req.headers["content-length"]
   return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined
 }
@@ -27,7 +27,7 @@ export const contentLengthOf = (req: IncomingMessage): number | undefined => {
  * browser form, `curl -F`) relays only its first part, with that part's own headers; the rest is read and
  * dropped so that the sender still completes. Resolves once the receivers' headers are known.
  */
-export const openSenderBody = (req: IncomingMessage): Promise<SenderBody> =>
+export const openSenderBody = (req: WireRequest): Promise<SenderBody> =>
   isMultipart(req)
     ? firstPart(req)
     : Promise.resolve({
@@ -49,7 +49,7 @@ const lenientDecode = (text: string): string => {
   }
 }
 
-const firstPart = (req: IncomingMessage): Promise<SenderBody> =>
+const firstPart = (req: WireRequest): Promise<SenderBody> =>
   new Promise((resolve, reject) => {
     // A sender that left just before its transfer started will never say 'close' again.
     if (req.destroyed) return reject(new Error("sender gone"))

@@ -10,6 +10,7 @@ import { ServerConfig } from "../ServerConfig.js"
 import { countLimitHit } from "./LimitMetrics.js"
 import type { NodeReceiver } from "./NodeParty.js"
 import { endSender, nodeReceiver, nodeSender, tellSender } from "./NodeParty.js"
+import { breakResponse, headerValues, sendHead } from "./NodeWire.js"
 import { receiverHeaders } from "./ReceiverHeaders.js"
 import { receiverSink } from "./ReceiverSink.js"
 import type { RelayResult, Sink } from "./Relay.js"
@@ -38,9 +39,9 @@ export const runTransfer = (
   const sender = Effect.sync(() => nodeSender(senderParty))
   const breakReceivers = () => {
     for (const receiver of receivers) {
-      if (receiver.res.writableFinished) continue
-      const sink = sinks.find((s) => s.stream === receiver.res)
-      if (sink === undefined) receiver.res.destroy()
+      if (receiver.wire.res.writableFinished) continue
+      const sink = sinks.find((s) => s.stream === receiver.wire.res)
+      if (sink === undefined) breakResponse(receiver.wire)
       else sink.break()
     }
   }
@@ -55,7 +56,7 @@ export const runTransfer = (
 
   const transfer = Effect.gen(function*() {
     const node = yield* sender
-    const { req, res } = node
+    const { req } = node.wire
     receivers = receiverParties.map(nodeReceiver)
     const body = yield* Effect.tryPromise(() => openSenderBody(req)).pipe(Effect.option)
     if (body._tag === "None") {
@@ -77,12 +78,12 @@ export const runTransfer = (
       return Effect.sync(() => clearTimeout(limit))
     })
     const fallbackName = name.slice(name.lastIndexOf("/") + 1)
-    const xPiping = req.headersDistinct["x-piping"] ?? []
+    const xPiping = headerValues(node.wire, "x-piping")
     sinks = receivers.map((receiver) => {
-      receiver.res.writeHead(200, receiverHeaders(body.value, xPiping, receiver.disposition, fallbackName))
-      receiver.res.flushHeaders()
+      const h2 = receiver.wire.protocol === "h2"
+      sendHead(receiver.wire, 200, receiverHeaders(body.value, xPiping, receiver.disposition, fallbackName, h2))
       const closeDelimited = receiver.http10 && body.value.contentLength === undefined
-      return receiverSink(receiver.res, closeDelimited, receiver.proxied)
+      return receiverSink(receiver.wire, closeDelimited, receiver.proxied)
     })
 
     const result = yield* Effect.callback<RelayResult>((resume) => {
@@ -102,7 +103,7 @@ export const runTransfer = (
         endSender(node, SenderLine.allReceiversAborted, true)
         return failed("All receivers aborted halfway.")
       case "source-aborted":
-        res.destroy()
+        breakResponse(node.wire)
         return failed("The sender aborted halfway.")
       case "limit-exceeded": {
         const error = transferTooLarge(maxBytes)

@@ -1,4 +1,5 @@
 import { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from "node:http"
+import { request as httpsRequest } from "node:https"
 import { Digest } from "./hash.js"
 import { waitFor } from "./wait.js"
 
@@ -39,15 +40,19 @@ export const destroyOpenRequests = (): void => {
 /**
  * Opens a request on its own connection (no agent, `Connection: close`). `target` is the server URL plus a path
  * that is sent exactly as written (no normalisation of `..` or percent-escapes). Write the body yourself.
+ * An `https://` server is spoken to over HTTP/1.1 on TLS, its (test) certificate taken as it is.
  */
 export const openRequest = (
   baseUrl: string,
   rawPath: string,
   { method = "GET", headers = {} }: Omit<RequestOptions, "body"> = {}
 ): { readonly req: ClientRequest; readonly response: Promise<IncomingMessage> } => {
-  const { hostname, port } = new URL(baseUrl)
+  const { hostname, port, protocol } = new URL(baseUrl)
   const outgoing = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, typeof v === "string" ? v : [...v]]))
-  const req = httpRequest({ host: hostname, port, path: rawPath, method, headers: outgoing, agent: false })
+  const options = { host: hostname, port, path: rawPath, method, headers: outgoing, agent: false }
+  const req = protocol === "https:"
+    ? httpsRequest({ ...options, rejectUnauthorized: false })
+    : httpRequest(options)
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     req.once("response", resolve)
     req.once("error", reject)

@@ -11,7 +11,7 @@ import { socketCount } from "./proc.js"
 import { waitFor } from "./wait.js"
 
 export interface ServerHandle {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, or `https://…` for a server started with `--tls-cert` */
   readonly url: string
   readonly port: number
   readonly pid: number
@@ -28,7 +28,7 @@ export interface ServerHandle {
 }
 
 const mainJs = join(repoRoot, "dist", "main.js")
-const LISTENING = /^pipe listening on http:\/\/127\.0\.0\.1:(\d+)$/
+const LISTENING = /^pipe listening on (https?):\/\/127\.0\.0\.1:(\d+)$/
 const live = new Set<ChildProcess>()
 process.on("exit", () => live.forEach((child) => child.kill("SIGKILL")))
 
@@ -56,12 +56,13 @@ export const startServer = async (flags: ReadonlyArray<string> = [], port = 0): 
   )
   live.add(child)
   const listening = await Promise.race([
-    new Promise<number>((resolve, reject) => {
+    new Promise<{ readonly scheme: string; readonly port: number }>((resolve, reject) => {
       lines.once("line", (line) => {
         log.write(`${line}\n`)
         const match = LISTENING.exec(line)
-        if (match?.[1] === undefined) reject(new Error(`unexpected first stdout line: ${line}`))
-        else resolve(Number(match[1]))
+        if (match?.[1] === undefined || match[2] === undefined) {
+          reject(new Error(`unexpected first stdout line: ${line}`))
+        } else resolve({ scheme: match[1], port: Number(match[2]) })
       })
     }),
     exited.then((why) => Promise.reject(new Error(`${why}; see ${logFile}`))),
@@ -74,10 +75,10 @@ export const startServer = async (flags: ReadonlyArray<string> = [], port = 0): 
     throw error
   })
   lines.on("line", (line) => log.write(`${line}\n`)) // keep draining stdout: a full pipe would block the server
-  return handleOf(child, listening, logFile)
+  return handleOf(child, listening.port, logFile, listening.scheme)
 }
 
-const handleOf = (child: ChildProcess, port: number, logFile: string): ServerHandle => {
+const handleOf = (child: ChildProcess, port: number, logFile: string, scheme = "http"): ServerHandle => {
   const pid = child.pid ?? -1
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -85,7 +86,7 @@ const handleOf = (child: ChildProcess, port: number, logFile: string): ServerHan
     } else child.once("exit", (code, signal) => resolve({ code, signal }))
   })
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
     pid,
     baselineSockets: socketCount(pid),

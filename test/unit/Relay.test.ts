@@ -9,6 +9,7 @@ import { SenderLine } from "../../src/domain/SenderLine.js"
 import type { ByteMeter, TransferAbort } from "../../src/domain/TransferStats.js"
 import { completed, failed } from "../../src/domain/TransferStats.js"
 import { makeReceiverParty, makeSenderParty } from "../../src/transfer/NodeParty.js"
+import { wireOf } from "../../src/transfer/NodeWire.js"
 import type { RelayHooks, RelayResult, Sink } from "../../src/transfer/Relay.js"
 import { relay } from "../../src/transfer/Relay.js"
 import { runTransfer } from "../../src/transfer/Transfer.js"
@@ -639,8 +640,13 @@ const pairOver = (server: Loopback) =>
     return {
       sender,
       receiver,
-      senderParty: makeSenderParty({ req: sent.req, res: sent.res, held: undefined, report: undefined }),
-      receiverParty: makeReceiverParty({ res: received.res, disposition: noDisposition, http10: false, proxied: false })
+      senderParty: makeSenderParty({ wire: wireOf(sent.req, sent.res), held: undefined, report: undefined }),
+      receiverParty: makeReceiverParty({
+        wire: wireOf(received.req, received.res),
+        disposition: noDisposition,
+        http10: false,
+        proxied: false
+      })
     }
   })
 

@@ -352,24 +352,115 @@ const dispositionFor = (name: string): string => {
 const lastError = (text: string): string | undefined =>
   text.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("[ERROR]")).at(-1)
 
+/**
+ * Whether this page came over HTTP/2 (protocol §11): only there can `fetch` stream a request body (browsers
+ * refuse a streaming upload over HTTP/1.1), and the page's own connection is the one its requests will use.
+ */
+const servedOverH2 = (): boolean => {
+  if (typeof ReadableStream === "undefined" || typeof TransformStream === "undefined") return false
+  const entry = performance.getEntriesByType("navigation")[0]
+  return entry instanceof PerformanceNavigationTiming && entry.nextHopProtocol === "h2"
+}
+
 const send = (body: Blob, contentType: string, filename: string | undefined, what: string): void => {
   touched = true
   const target = refresh()
   if (target === undefined || job !== undefined) return
   const { path, n } = target
   const meter = startPanel(`Connecting…`)
-  const xhr = new XMLHttpRequest()
-  let uploaded = 0
   const spectator = watchState(path, (state, _sender, k, expected) => {
     if (state === "waiting" && k < expected) {
       setTitle(`Waiting for ${expected - k} receiver${expected - k === 1 ? "" : "s"}…`)
     } else if (state === "streaming") setTitle(`Sending ${what}…`)
   })
-  job = { cancel: () => xhr.abort(), spectator }
+  const headers: Record<string, string> = { "Content-Type": contentType, ...tokenHeaders() }
+  if (filename !== undefined) headers["Content-Disposition"] = dispositionFor(filename)
+  const upload = { path, n, body, headers, what, meter, spectator }
+  if (servedOverH2()) streamUpload(upload)
+  else xhrUpload(upload)
+}
+
+interface Upload {
+  readonly path: string
+  readonly n: number
+  readonly body: Blob
+  readonly headers: Readonly<Record<string, string>>
+  readonly what: string
+  readonly meter: Meter
+  readonly spectator: EventSource | undefined
+}
+
+/** What the sender's response said, once it is over: the status lines, or the refusal. */
+const concluded = (upload: Upload, status: number, text: string): void => {
+  const error = lastError(text)
+  if (status !== 200) {
+    showError(text.trim() === "" ? `The server answered ${status}.` : text.trim())
+    finish("bad", "Not sent")
+  } else if (error !== undefined) {
+    showLog(text)
+    ui.logBox.open = true
+    showError(error)
+    finish("bad", "Failed")
+  } else {
+    showLog(text)
+    finish("ok", `Sent ${upload.what} · ${formatBytes(upload.body.size)}`, upload.meter, upload.body.size)
+  }
+}
+
+/**
+ * Over h2: the file goes as a stream (`fetch` with a `ReadableStream` body), read from disk as the connection
+ * takes it, so a large file is never held in memory; h2's flow control paces the reading. Its progress is what
+ * the upload has read. The browser gives the response once the body is sent (half duplex), so until then the
+ * spectator stream says what is going on. `?total=` tells spectators the size a stream has no header for.
+ */
+const streamUpload = (upload: Upload): void => {
+  const { body, meter } = upload
+  const controller = new AbortController()
+  let uploaded = 0
+  let cancelled = false
+  job = {
+    cancel: () => {
+      cancelled = true
+      controller.abort()
+    },
+    spectator: upload.spectator
+  }
+  const counted = body.stream().pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform: (chunk, out) => {
+        uploaded += chunk.byteLength
+        showProgress(meter, uploaded, body.size)
+        if (uploaded === body.size) setTitle("Finishing…")
+        out.enqueue(chunk)
+      }
+    })
+  )
+  // `duplex` is not in TypeScript's DOM types yet; browsers require it for a stream body.
+  const init = { method: "PUT", headers: upload.headers, body: counted, duplex: "half", signal: controller.signal }
+  fetch(pipeUrl(upload.path, [...nParams(upload.n), `total=${body.size}`]), init).then(
+    async (response) => {
+      const text = await response.text()
+      concluded(upload, response.status, text)
+    }
+  ).catch(() => {
+    if (cancelled) return finish("cancelled", "Cancelled")
+    showError(
+      uploaded === 0
+        ? "Could not reach the server, or it refused the upload."
+        : "The connection broke before the transfer finished."
+    )
+    finish("bad", "Failed")
+  })
+}
+
+/** Over HTTP/1.1: an `XMLHttpRequest`, whose upload and response both report progress. */
+const xhrUpload = (upload: Upload): void => {
+  const { path, n, body, meter } = upload
+  const xhr = new XMLHttpRequest()
+  let uploaded = 0
+  job = { cancel: () => xhr.abort(), spectator: upload.spectator }
   xhr.open("PUT", pipeUrl(path, nParams(n)))
-  xhr.setRequestHeader("Content-Type", contentType)
-  for (const [name, value] of Object.entries(tokenHeaders())) xhr.setRequestHeader(name, value)
-  if (filename !== undefined) xhr.setRequestHeader("Content-Disposition", dispositionFor(filename))
+  for (const [name, value] of Object.entries(upload.headers)) xhr.setRequestHeader(name, value)
   xhr.upload.addEventListener("progress", (event) => {
     uploaded = event.loaded
     showProgress(meter, event.loaded, event.lengthComputable ? event.total : body.size)
@@ -379,21 +470,7 @@ const send = (body: Blob, contentType: string, filename: string | undefined, wha
     setTitle("Finishing…")
   })
   xhr.addEventListener("progress", () => showLog(xhr.responseText))
-  xhr.addEventListener("load", () => {
-    const error = lastError(xhr.responseText)
-    if (xhr.status !== 200) {
-      showError(xhr.responseText.trim() === "" ? `The server answered ${xhr.status}.` : xhr.responseText.trim())
-      finish("bad", "Not sent")
-    } else if (error !== undefined) {
-      showLog(xhr.responseText)
-      ui.logBox.open = true
-      showError(error)
-      finish("bad", "Failed")
-    } else {
-      showLog(xhr.responseText)
-      finish("ok", `Sent ${what} · ${formatBytes(body.size)}`, meter, body.size)
-    }
-  })
+  xhr.addEventListener("load", () => concluded(upload, xhr.status, xhr.responseText))
   xhr.addEventListener("error", () => {
     showError(
       uploaded === 0

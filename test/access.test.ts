@@ -388,6 +388,37 @@ describe("SIGHUP reloads the tokens file", () => {
   })
 })
 
+describe("SIGHUP reloads the token secret", () => {
+  it("a new secret voids the old tokens and honours its own; one too short keeps the secret in force", async () => {
+    const file = join(dir, "rotated-secret")
+    const first = randomBytes(48)
+    const second = randomBytes(48)
+    writeFileSync(file, first)
+    const server = await startServer(["--token-secret", file])
+    const path = `/${uniqueName("rotate")}`
+    const watchWith = (key: Buffer) =>
+      mintToken(key, { path: path.slice(1), prefix: false, roles: ["watch"], expiresAt: Date.now() + 600_000 })
+    const status = async (token: string) =>
+      (await request(server.url, `${path}?progress=json`, { headers: bearer(token) })).status
+    const hangup = async (line: string) => {
+      server.kill("SIGHUP")
+      await waitFor(() => readFileSync(server.logFile, "utf8").includes(line), { what: `the log line "${line}"` })
+    }
+    try {
+      expect([await status(watchWith(first)), await status(watchWith(second))]).toEqual([200, 403])
+      writeFileSync(file, second)
+      await hangup("token secret reloaded")
+      expect([await status(watchWith(first)), await status(watchWith(second))]).toEqual([403, 200])
+      writeFileSync(file, "too short\n")
+      await hangup("token secret not reloaded")
+      expect(await status(watchWith(second))).toBe(200)
+    } finally {
+      logs.push(readFileSync(server.logFile, "utf8"))
+      await server.stop()
+    }
+  })
+})
+
 describe("a tokens file or secret the server cannot use", () => {
   it.each([
     [

@@ -37,12 +37,28 @@ export class AccessControl extends Context.Service<AccessControl, {
       if (Option.isNone(settings.tokensFile) && Option.isNone(settings.tokenSecret)) {
         return AccessControl.of({ authorize: () => Effect.void })
       }
-      const secret = Option.isSome(settings.tokenSecret) ? yield* readSecret(settings.tokenSecret.value) : undefined
+      let secret: Uint8Array | undefined
+      if (Option.isSome(settings.tokenSecret)) {
+        const file = settings.tokenSecret.value
+        secret = yield* readSecret(file)
+        yield* reloadOnHangup({
+          read: readSecret(file),
+          replace: (next) => void (secret = next),
+          reloaded: () => Effect.logInfo("token secret reloaded").pipe(Effect.annotateLogs({ file })),
+          kept: "token secret not reloaded; the previous secret stays in force"
+        })
+      }
       let table: TokenTable = new Map()
       if (Option.isSome(settings.tokensFile)) {
         const file = settings.tokensFile.value
         table = yield* readTokens(file)
-        yield* reloadOnHangup(file, (next) => void (table = next))
+        yield* reloadOnHangup({
+          read: readTokens(file),
+          replace: (next) => void (table = next),
+          reloaded: (next) =>
+            Effect.logInfo("tokens file reloaded").pipe(Effect.annotateLogs({ file, tokens: next.size })),
+          kept: "tokens file not reloaded; the previous tokens stay in force"
+        })
       }
       const { publicWatch } = settings
       const grantOf = (token: string): Grant | undefined => {
@@ -113,22 +129,26 @@ export const readSecret = (file: string) =>
   })
 
 /**
- * SIGHUP reads the tokens file again. A file that no longer parses keeps the tokens in force (a typo must not
- * lock everybody out, nor open the server) and says so in the log; running transfers are never touched, for
- * a token is only looked at when a request arrives.
+ * SIGHUP reads the tokens file and the secret again. A file that no longer parses (or a secret grown too short)
+ * keeps what is in force (a typo must not lock everybody out, nor open the server) and says so in the log;
+ * running transfers are never touched, for a token is only looked at when a request arrives. A new secret
+ * voids every token made with the old one: that is how an operator revokes them all without a restart.
  */
-const reloadOnHangup = (file: string, replace: (table: TokenTable) => void) =>
+const reloadOnHangup = <A>(reload: {
+  readonly read: Effect.Effect<A, AccessSetupFailed>
+  readonly replace: (next: A) => void
+  readonly reloaded: (next: A) => Effect.Effect<void>
+  readonly kept: string
+}) =>
   Effect.gen(function*() {
-    const reload = Effect.gen(function*() {
-      const next = yield* Effect.result(readTokens(file))
+    const once = Effect.gen(function*() {
+      const next = yield* Effect.result(reload.read)
       if (next._tag === "Success") {
-        replace(next.success)
-        yield* Effect.logInfo("tokens file reloaded").pipe(Effect.annotateLogs({ file, tokens: next.success.size }))
+        reload.replace(next.success)
+        yield* reload.reloaded(next.success)
       } else {
-        yield* Effect.logWarning("tokens file not reloaded; the previous tokens stay in force").pipe(
-          Effect.annotateLogs({ error: next.failure.message })
-        )
+        yield* Effect.logWarning(reload.kept).pipe(Effect.annotateLogs({ error: next.failure.message }))
       }
     })
-    yield* (yield* Hangup).onHangup(reload)
+    yield* (yield* Hangup).onHangup(once)
   })

@@ -4,8 +4,8 @@ import { writeFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { artifactPath } from "./support/artifacts.js"
 import { curl } from "./support/curl.js"
-import { prngBytes } from "./support/data.js"
-import { Digest, sha256 } from "./support/hash.js"
+import { paceChunks, prngBytes } from "./support/data.js"
+import { sha256 } from "./support/hash.js"
 import { BodyReader, openRequest, request } from "./support/http.js"
 import { pipePath, uniqueName, waitForProbe, waitForReceivers } from "./support/pipe.js"
 import { useServer } from "./support/server.js"
@@ -198,27 +198,13 @@ describe("conformance", () => {
     const receiver = openRequest(url(), path)
     receiver.req.end()
 
-    const sent = new Digest()
-    const chunkSize = 64 * 1024
-    const spanMs = 3_000
-    const started = Date.now()
-    let midpointBytes: number | undefined
     const seen: { reader?: BodyReader } = {}
     receiver.response.then((res) => (seen.reader = new BodyReader(res, false)), () => {})
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const elapsed = Date.now() - started
-        if (elapsed >= spanMs) {
-          clearInterval(timer)
-          resolve()
-          return
-        }
-        if (midpointBytes === undefined && elapsed >= spanMs / 2) midpointBytes = seen.reader?.bytes ?? 0
-        const chunk = prngBytes(`${path}/${sent.bytes}`, chunkSize)
-        sent.update(chunk)
-        sender.req.write(chunk)
-      }, 20)
-    })
+    const { midpointBytes, sent } = await paceChunks(
+      path,
+      (chunk) => sender.req.write(chunk),
+      () => seen.reader?.bytes ?? 0
+    )
     sender.req.end()
     const res = await receiver.response
     expect(res.statusCode).toBe(200)

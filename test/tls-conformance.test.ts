@@ -6,8 +6,8 @@ import { PassThrough } from "node:stream"
 import { describe, expect, it } from "vitest"
 import { artifactPath } from "./support/artifacts.js"
 import { type CurlProcess, header, spawnCurl } from "./support/curl.js"
-import { prngBytes } from "./support/data.js"
-import { Digest, sha256 } from "./support/hash.js"
+import { paceChunks, prngBytes } from "./support/data.js"
+import { sha256 } from "./support/hash.js"
 import { pipePath, uniqueName, waitForProbe, waitForReceivers } from "./support/pipe.js"
 import type { ServerHandle } from "./support/server.js"
 import { useServer } from "./support/server.js"
@@ -190,25 +190,7 @@ describe.each(protocols)("$name", (protocol) => {
     const receiver = client(["-N", url(path)], { keep: false })
     await waitForProbe(protocol.server(), path, (p) => p.state === "streaming", "the transfer started")
 
-    const sent = new Digest()
-    const chunkSize = 64 * 1024
-    const spanMs = 3_000
-    const started = Date.now()
-    let midpointBytes: number | undefined
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const elapsed = Date.now() - started
-        if (elapsed >= spanMs) {
-          clearInterval(timer)
-          resolve()
-          return
-        }
-        if (midpointBytes === undefined && elapsed >= spanMs / 2) midpointBytes = receiver.bytes
-        const chunk = prngBytes(`${path}/${sent.bytes}`, chunkSize)
-        sent.update(chunk)
-        sender.stdin.write(chunk)
-      }, 20)
-    })
+    const { midpointBytes, sent } = await paceChunks(path, (chunk) => sender.stdin.write(chunk), () => receiver.bytes)
     sender.stdin.end()
     const got = await receiver.result
     expect(got.head?.status).toBe(200)

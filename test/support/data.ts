@@ -84,3 +84,34 @@ export class PrngSource extends Readable {
     }
   }
 }
+
+/**
+ * piping-server-check's `post_first_chunked_long_transfer` sender: a 64 KiB chunk of `seed`'s bytes every
+ * 20 ms for `spanMs`. Returns what was written, and how many bytes the receiver had by the halfway mark
+ * (`received`, read then), which must be some: the body arrives as it is sent, not at its end.
+ */
+export const paceChunks = async (
+  seed: string,
+  write: (chunk: Buffer) => void,
+  received: () => number,
+  spanMs = 3_000
+): Promise<{ readonly sent: Digest; readonly midpointBytes: number | undefined }> => {
+  const sent = new Digest()
+  const started = Date.now()
+  let midpointBytes: number | undefined
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = Date.now() - started
+      if (elapsed >= spanMs) {
+        clearInterval(timer)
+        resolve()
+        return
+      }
+      if (midpointBytes === undefined && elapsed >= spanMs / 2) midpointBytes = received()
+      const chunk = prngBytes(`${seed}/${sent.bytes}`, CHUNK)
+      sent.update(chunk)
+      write(chunk)
+    }, 20)
+  })
+  return { sent, midpointBytes }
+}

@@ -392,13 +392,16 @@ function comparisonRows(out, cfg, startRss) {
       values: values(med(out.fan))
     })
   }
-  rows.push({
-    metric: "RSS at start (readiness line)",
-    better: "lower",
-    unit: "MB",
-    digits: 0,
-    values: values((k) => startRss[k] ?? NaN)
-  })
+  // Only sections with servers of their own (tls, access, cluster) ran: no comparable start to show.
+  if (Object.values(startRss).some(Number.isFinite)) {
+    rows.push({
+      metric: "RSS at start (readiness line)",
+      better: "lower",
+      unit: "MB",
+      digits: 0,
+      values: values((k) => startRss[k] ?? NaN)
+    })
+  }
   if (out.slow) {
     const slow = (k, f) => (out.slow[k] ? out.slow[k][f] : NaN)
     rows.push({

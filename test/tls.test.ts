@@ -94,6 +94,22 @@ describe("transfers over h2", () => {
     await expectNothingLeft(server())
   })
 
+  it("over HTTPS/1.x too: an HTTP/1.0 receiver of a chunked sender that dies sees a reset, not a clean end", async () => {
+    // Its body ends with the connection: only a TCP reset under the TLS one tells curl it was cut (a TLS close
+    // without close_notify is a clean end to curl). curl offers ALPN http/1.0, which no server speaks: none.
+    const path = pipePath(uniqueName("tls-http10-sender-dies"))
+    const source = new PrngSource(path, { size: Infinity, holdAt: 8 * MiB })
+    const receiver = curlReceiver(server(), path, ["--http1.0", "--no-alpn", "-k"])
+    await waitForReceivers(server(), path, 1)
+    const sender = curlSender(server(), path, source, ["--http1.1", "-k"])
+    await receiver.waitForBytes(4 * MiB)
+    sender.kill("SIGKILL")
+    const got = await receiver.result
+    expect(got.code, "curl reports the broken transfer").not.toBe(0)
+    expect(got.bytes).toBeLessThanOrEqual(8 * MiB)
+    await expectNothingLeft(server())
+  })
+
   it("a receiver killed mid-stream: the h2 sender's last line says so", async () => {
     const path = pipePath(uniqueName("h2-receiver-dies"))
     // Never held: curl blocked reading an empty stdin would not read the answer that ends its upload either.

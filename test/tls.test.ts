@@ -2,6 +2,7 @@
 // semantics an h2 client sees (a broken transfer is a stream reset, never a clean end), spectators and pages
 // over h2, SIGHUP reloading the certificate under a running transfer, and the start-up errors of bad files.
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs"
+import { connect as http2Connect, constants as http2Constants } from "node:http2"
 import { join } from "node:path"
 import { connect as tlsConnect } from "node:tls"
 import { describe, expect, it } from "vitest"
@@ -107,6 +108,29 @@ describe("transfers over h2", () => {
     const got = await receiver.result
     expect(got.code, "curl reports the broken transfer").not.toBe(0)
     expect(got.bytes).toBeLessThanOrEqual(8 * MiB)
+    await expectNothingLeft(server())
+  })
+
+  it("an h2 sender that resets its stream while its transfer starts: the receiver sees a reset at once", async () => {
+    // A window of 0 holds our start line (the transfer waits up to a second for it); the sender resets its
+    // stream in that second. Its request then ends rather than being destroyed, after its 'close' has gone.
+    const path = pipePath(uniqueName("h2-sender-resets"))
+    const receiver = curlReceiver(server(), path, h2)
+    await waitForReceivers(server(), path, 1)
+    const session = http2Connect(server().url, { rejectUnauthorized: false, settings: { initialWindowSize: 0 } })
+    try {
+      const upload = session.request({ ":method": "PUT", ":path": path })
+      upload.on("error", () => {})
+      await new Promise<void>((resolve) => upload.once("response", () => resolve()))
+      upload.write(Buffer.alloc(100_000, 7))
+      upload.close(http2Constants.NGHTTP2_CANCEL)
+      const resetAt = Date.now()
+      const got = await receiver.result
+      expect(got.code, "curl reports the broken transfer").not.toBe(0)
+      expect(Date.now() - resetAt, "at once, not at --stall-timeout").toBeLessThan(5_000)
+    } finally {
+      session.destroy()
+    }
     await expectNothingLeft(server())
   })
 

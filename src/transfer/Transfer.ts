@@ -10,7 +10,7 @@ import { ServerConfig } from "../ServerConfig.js"
 import { countLimitHit } from "./LimitMetrics.js"
 import type { NodeReceiver } from "./NodeParty.js"
 import { endSender, nodeReceiver, nodeSender, tellSender } from "./NodeParty.js"
-import { breakResponse, headerValues, sendHead } from "./NodeWire.js"
+import { breakResponse, headerValues, isGone, sendHead } from "./NodeWire.js"
 import { receiverHeaders } from "./ReceiverHeaders.js"
 import { receiverSink } from "./ReceiverSink.js"
 import type { RelayResult, Sink } from "./Relay.js"
@@ -77,6 +77,13 @@ export const runTransfer = (
       })
       return Effect.sync(() => clearTimeout(limit))
     })
+    // A sender that left during that wait is gone for good: an h2 request whose stream closed is ended, not
+    // destroyed, and said 'close' before the relay could hear it, which would then wait for its stall timeout.
+    // From here to the relay's listeners nothing yields to the event loop.
+    if (isGone(node.wire)) {
+      breakReceivers()
+      return failed("The sender aborted halfway.")
+    }
     const fallbackName = name.slice(name.lastIndexOf("/") + 1)
     const xPiping = headerValues(node.wire, "x-piping")
     sinks = receivers.map((receiver) => {

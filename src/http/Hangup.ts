@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Semaphore } from "effect"
 import type { Scope } from "effect"
 
 /**
@@ -17,8 +17,10 @@ export class Hangup extends Context.Service<Hangup, {
       const context = yield* Effect.context<never>()
       const run = Effect.runForkWith(context)
       const reloads = new Set<Effect.Effect<void>>()
+      // One SIGHUP's reloads at a time, in order: two quick signals must not apply the older file last.
+      const oneAtATime = Semaphore.makeUnsafe(1)
       const heard = () => {
-        for (const reload of reloads) run(reload)
+        for (const reload of reloads) run(oneAtATime.withPermit(reload))
       }
       yield* Effect.addFinalizer(() => Effect.sync(() => process.off("SIGHUP", heard)))
       return Hangup.of({

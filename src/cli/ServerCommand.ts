@@ -176,7 +176,7 @@ export const serverCommand = Command.make(
   Command.withDescription(
     "Runs until SIGINT/SIGTERM, then drains and exits 0 (1 if it cannot listen).\n" +
       "Each flag is also an env var (--max-pipes: PIPE_MAX_PIPES). TIME: 30s, 5m, 1h.\n" +
-      "SIGHUP reloads --tokens-file and the --tls-cert/--tls-key pair."
+      "SIGHUP reloads --tokens-file, --token-secret and the --tls-cert/--tls-key pair."
   ),
   Command.withShortDescription("Run the pipe server"),
   Command.withExamples([

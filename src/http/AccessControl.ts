@@ -10,7 +10,7 @@ import type { PipeName } from "../domain/PipeName.js"
 import type { TokenTable } from "../domain/TokensFile.js"
 import { parseTokensFile, tokenDigest } from "../domain/TokensFile.js"
 import { ServerConfig } from "../ServerConfig.js"
-import { Hangup } from "./Hangup.js"
+import { reloadOnHangup } from "./Hangup.js"
 
 /** A tokens file or a secret the server cannot start with: one line on stderr, exit 1. */
 export class AccessSetupFailed extends Data.TaggedError("AccessSetupFailed")<{ readonly message: string }> {}
@@ -41,6 +41,8 @@ export class AccessControl extends Context.Service<AccessControl, {
       if (Option.isSome(settings.tokenSecret)) {
         const file = settings.tokenSecret.value
         secret = yield* readSecret(file)
+        // A new secret voids every token made with the old one: an operator revokes them all without a
+        // restart. Running transfers go on either way: a token is only looked at when a request arrives.
         yield* reloadOnHangup({
           read: readSecret(file),
           replace: (next) => void (secret = next),
@@ -126,29 +128,4 @@ export const readSecret = (file: string) =>
             `--token-secret ${file}: the secret has ${secret.length} bytes; at least ${minSecretBytes} are needed`
         })
       )
-  })
-
-/**
- * SIGHUP reads the tokens file and the secret again. A file that no longer parses (or a secret grown too short)
- * keeps what is in force (a typo must not lock everybody out, nor open the server) and says so in the log;
- * running transfers are never touched, for a token is only looked at when a request arrives. A new secret
- * voids every token made with the old one: that is how an operator revokes them all without a restart.
- */
-const reloadOnHangup = <A>(reload: {
-  readonly read: Effect.Effect<A, AccessSetupFailed>
-  readonly replace: (next: A) => void
-  readonly reloaded: (next: A) => Effect.Effect<void>
-  readonly kept: string
-}) =>
-  Effect.gen(function*() {
-    const once = Effect.gen(function*() {
-      const next = yield* Effect.result(reload.read)
-      if (next._tag === "Success") {
-        reload.replace(next.success)
-        yield* reload.reloaded(next.success)
-      } else {
-        yield* Effect.logWarning(reload.kept).pipe(Effect.annotateLogs({ error: next.failure.message }))
-      }
-    })
-    yield* (yield* Hangup).onHangup(once)
   })

@@ -16,7 +16,7 @@ import { serveAdmin } from "./AdminListener.js"
 import { pipeApp } from "./App.js"
 import { ClientAddress } from "./ClientAddress.js"
 import { ConnectionLimit } from "./ConnectionLimit.js"
-import { Hangup } from "./Hangup.js"
+import { Hangup, reloadOnHangup } from "./Hangup.js"
 import type { NodeListener } from "./NodeListener.js"
 import { makeNodeListener, withoutUpgrades } from "./NodeListener.js"
 import type { TlsFiles, TlsSetupFailed } from "./TlsCredentials.js"
@@ -57,23 +57,14 @@ const gracefulShutdown = (listener: NodeListener, registry: PipeRegistry["Servic
 
 /**
  * SIGHUP reads the certificate and key again: new connections get the new pair, connections already open
- * (and the transfers on them) keep the one they were made with. A pair that no longer reads or matches keeps
- * the old one in force, and says so in the log.
+ * (and the transfers on them) keep the one they were made with.
  */
 const reloadCertificate = (listener: NodeListener, files: TlsFiles) =>
-  Effect.gen(function*() {
-    const reload = Effect.gen(function*() {
-      const next = yield* Effect.result(readCredentials(files))
-      if (next._tag === "Success") {
-        listener.setCredentials(next.success)
-        yield* Effect.logInfo("certificate reloaded").pipe(Effect.annotateLogs({ cert: files.certFile }))
-      } else {
-        yield* Effect.logWarning("certificate not reloaded; the previous one stays in force").pipe(
-          Effect.annotateLogs({ error: next.failure.message })
-        )
-      }
-    })
-    yield* (yield* Hangup).onHangup(reload)
+  reloadOnHangup({
+    read: readCredentials(files),
+    replace: listener.setCredentials,
+    reloaded: () => Effect.logInfo("certificate reloaded").pipe(Effect.annotateLogs({ cert: files.certFile })),
+    kept: "certificate not reloaded; the previous one stays in force"
   })
 
 /**

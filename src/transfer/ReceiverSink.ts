@@ -1,5 +1,4 @@
 import type { ServerResponse } from "node:http"
-import type { Http2ServerResponse } from "node:http2"
 import { Socket } from "node:net"
 import type { NodeWire } from "./NodeWire.js"
 import { breakResponse } from "./NodeWire.js"
@@ -22,7 +21,7 @@ import type { Sink } from "./Relay.js"
  * our last byte has left counts as read. (Whether the proxy's client read it, only the proxy can tell.)
  */
 export const receiverSink = (wire: NodeWire, closeDelimited: boolean, proxied = false): Sink =>
-  wire.protocol === "h2" ? h2Sink(wire, wire.res) : h1Sink(wire.res, closeDelimited, proxied)
+  wire.protocol === "h2" ? h2Sink(wire) : h1Sink(wire.res, closeDelimited, proxied)
 
 const h1Sink = (res: ServerResponse, closeDelimited: boolean, proxied: boolean): Sink => {
   const socket = res.socket
@@ -43,11 +42,9 @@ const h1Sink = (res: ServerResponse, closeDelimited: boolean, proxied: boolean):
     // A close-delimited body (an HTTP/1.0 receiver of a chunked sender) ends with a FIN whether it is whole
     // or not: only a reset tells that client its transfer broke.
     break: () => {
-      const tcp = socket === null ? undefined : tcpOf(socket)
-      if (closeDelimited && socket !== null && tcp !== undefined && !tcp.destroyed) {
-        tcp.resetAndDestroy()
-        socket.destroy()
-      } else res.destroy()
+      const tcp = closeDelimited && socket !== null ? tcpOf(socket) : undefined
+      if (tcp !== undefined && !tcp.destroyed) tcp.resetAndDestroy()
+      res.destroy()
     }
   }
 }
@@ -72,7 +69,8 @@ const tcpOf = (socket: Socket): Socket | undefined => {
  * frame left our kernel counts as served, as a proxied HTTP/1 receiver does.) Breaking it resets the stream
  * alone, never the connection, which may carry other pipes.
  */
-const h2Sink = (wire: NodeWire, res: Http2ServerResponse): Sink => {
+const h2Sink = (wire: NodeWire & { readonly protocol: "h2" }): Sink => {
+  const res = wire.res
   const stream = res.stream
   const noError = process.getBuiltinModule("node:http2").constants.NGHTTP2_NO_ERROR
   const readEnd = new Promise<boolean>((resolve) => {

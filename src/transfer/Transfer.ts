@@ -77,13 +77,6 @@ export const runTransfer = (
       })
       return Effect.sync(() => clearTimeout(limit))
     })
-    // A sender that left during that wait is gone for good: an h2 request whose stream closed is ended, not
-    // destroyed, and said 'close' before the relay could hear it, which would then wait for its stall timeout.
-    // From here to the relay's listeners nothing yields to the event loop.
-    if (isGone(node.wire)) {
-      breakReceivers()
-      return failed("The sender aborted halfway.")
-    }
     const fallbackName = name.slice(name.lastIndexOf("/") + 1)
     const xPiping = headerValues(node.wire, "x-piping")
     sinks = receivers.map((receiver) => {
@@ -94,6 +87,13 @@ export const runTransfer = (
     })
 
     const result = yield* Effect.callback<RelayResult>((resume) => {
+      // A sender that left during the start line's wait is gone for good: an h2 request whose stream closed
+      // is ended, not destroyed, and said 'close' before the relay could hear it (it would wait for its stall
+      // timeout). Nothing has yielded to the event loop since this check.
+      if (isGone(node.wire)) {
+        breakReceivers()
+        return resume(Effect.succeed("source-aborted"))
+      }
       const running = relay(body.value.stream, sinks, meter, {
         onSourceEnd: () => tellSender(node, SenderLine.sent),
         onSinkAbort: () => tellSender(node, SenderLine.receiverAborted)

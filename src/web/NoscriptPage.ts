@@ -108,9 +108,10 @@ export const renderNoscript = (query: URLSearchParams, nonce: string): Page => {
   const n = validN(query.get("n")) ?? 1
   const target = `/api/v1/pipe/${path}${n > 1 ? `?n=${n}` : ""}`
   const action = token === undefined ? target : `${target}${n > 1 ? "&" : "?"}token=${encodeURIComponent(token)}`
-  const link = (m: "file" | "text", to: string) => {
-    const params = new URLSearchParams(to === "" ? { mode: m } : { path: to, mode: m })
-    if (n > 1 && to !== "") params.set("n", String(n))
+  /** This page again in mode `m`, for this path or (`keepPath` false) to choose another; the token goes along. */
+  const link = (m: "file" | "text", keepPath = true) => {
+    const params = new URLSearchParams(keepPath ? { path, mode: m } : { mode: m })
+    if (keepPath && n > 1) params.set("n", String(n))
     if (token !== undefined) params.set("token", token)
     return `/noscript?${params.toString()}`
   }
@@ -126,14 +127,14 @@ transfer ends.</p></section>
 <section class="card">
 <form method="post" action="${escapeHtml(action)}" enctype="multipart/form-data" accept-charset="utf-8">
 <p class="target"><span>To</span><code>${escapeHtml(target)}</code></p>
-<nav class="modes" aria-label="What to send"><a href="${escapeHtml(link("file", path))}"${
+<nav class="modes" aria-label="What to send"><a href="${escapeHtml(link("file"))}"${
       mode === "file" ? ` aria-current="page"` : ""
     }>File</a>` +
-      `<a href="${escapeHtml(link("text", path))}"${mode === "text" ? ` aria-current="page"` : ""}>Text</a></nav>
+      `<a href="${escapeHtml(link("text"))}"${mode === "text" ? ` aria-current="page"` : ""}>Text</a></nav>
 ${input}
 <button class="btn block" type="submit">Send</button>
 </form>
-<p class="switch"><a href="${escapeHtml(link(mode, ""))}">Use another path</a></p>
+<p class="switch"><a href="${escapeHtml(link(mode, false))}">Use another path</a></p>
 </section>`
   )
 }

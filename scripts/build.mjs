@@ -33,3 +33,28 @@ await esbuild.build({
   plugins: [webScripts(), lazyBuiltins()],
   logLevel: "warning"
 })
+
+// The compile cache (src/CompileCache.ts): the server started once on a loopback port and stopped, so that
+// every later start reads V8's bytecode instead of parsing the bundle. Best effort: a build that cannot run
+// it still works, only without the cache.
+await fillCompileCache()
+
+async function fillCompileCache() {
+  const { spawn } = await import("node:child_process")
+  const server = spawn(process.execPath, ["dist/main.js", "server", "--host", "127.0.0.1", "--port", "0"], {
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  const exited = new Promise((resolve) => server.once("exit", resolve))
+  const listening = new Promise((resolve) => {
+    let seen = ""
+    server.stdout.on("data", (chunk) => {
+      seen += chunk
+      if (seen.includes("listening")) resolve(true)
+    })
+    exited.then(() => resolve(false))
+  })
+  const timer = setTimeout(() => server.kill("SIGKILL"), 20_000)
+  if (await listening) server.kill("SIGTERM")
+  await exited
+  clearTimeout(timer)
+}

@@ -71,10 +71,13 @@ describe("SSE spectators follow a transfer", () => {
     expect(progress.at(-1)).toMatchObject({ bytes: size, total: size, percent: 100, etaSec: 0 })
     expect(done.event).toMatchObject({ transferId, ok: true, bytes: size, total: size, error: null })
 
-    // Cadence: one progress per 250 ms while streaming, within a tolerance for timer jitter.
+    // Cadence: one progress per 250 ms while streaming, within a tolerance for timer jitter. The ticks keep to
+    // a fixed grid (`Schedule.fixed`), so a tick held up by a busy event loop is followed at once by the next
+    // one: under a loaded suite one such pair came on top of the first and the last event (11 where 10 were
+    // allowed, seen once in a full run). Twice the cadence still fails.
     const streamingFor = (done.event.at - (progress[0]?.at ?? done.event.at)) / 1000
     expect(progress.length).toBeGreaterThanOrEqual(Math.floor(streamingFor / 0.25 * 0.8))
-    expect(progress.length).toBeLessThanOrEqual(Math.ceil(streamingFor / 0.25 * 1.2) + 2)
+    expect(progress.length).toBeLessThanOrEqual(Math.ceil(streamingFor / 0.25 * 1.2) + 3)
     const middle = progress.slice(1, -1)
     if (middle.length >= 3) expect(middle.some((p) => p.mbps > 0 && p.percent !== null && p.etaSec !== null)).toBe(true)
 

@@ -3,6 +3,7 @@
 // module's source and compiled code, and tree shaking leaves out what `pipe server` never runs. The client
 // side (`send`, `receive`, `watch`) is loaded lazily, as its own chunks.
 import * as esbuild from "esbuild"
+import { spawn } from "node:child_process"
 import { rmSync } from "node:fs"
 import { webScripts } from "./build-web.mjs"
 import { lazyBuiltins } from "./lazy-builtins.mjs"
@@ -40,7 +41,6 @@ await esbuild.build({
 await fillCompileCache()
 
 async function fillCompileCache() {
-  const { spawn } = await import("node:child_process")
   const server = spawn(process.execPath, ["dist/main.js", "server", "--host", "127.0.0.1", "--port", "0"], {
     stdio: ["ignore", "pipe", "pipe"]
   })

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // First: it sizes the heap before the rest loads.
 import "./HeapTuning.js"
-import { CompileCache } from "./CompileCache.js"
+import { enableCompileCache } from "./CompileCache.js"
 
-CompileCache.enable()
+enableCompileCache()
 await import("./cli/Main.js")

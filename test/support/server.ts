@@ -35,14 +35,20 @@ process.on("exit", () => live.forEach((child) => child.kill("SIGKILL")))
 /**
  * Starts `node dist/main.js server --host 127.0.0.1 --port <port> <flags>` (port 0 picks a free one; a given port
  * is how a test restarts a server where its clients will reconnect) and reads the port from its first stdout line.
+ * `env` is added to the test's own environment (e.g. a `NODE_DEBUG_NATIVE` whose lines land in `logFile`).
  * With PIPE_TEST_TARGET=piping-server it starts the reference piping-server instead (flags ignored; for
  * developing the harness only — it differs from the protocol on purpose in many places).
  */
-export const startServer = async (flags: ReadonlyArray<string> = [], port = 0): Promise<ServerHandle> => {
+export const startServer = async (
+  flags: ReadonlyArray<string> = [],
+  port = 0,
+  env: Readonly<Record<string, string>> = {}
+): Promise<ServerHandle> => {
   if (process.env["PIPE_TEST_TARGET"] === "piping-server") return startPipingServer()
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run npm run build`)
   const child = spawn(process.execPath, [mainJs, "server", "--host", "127.0.0.1", "--port", String(port), ...flags], {
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env }
   })
   const { pid, stdout, stderr } = child
   if (pid === undefined) throw new Error("could not spawn the server")
